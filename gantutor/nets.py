@@ -1,0 +1,238 @@
+r"""The networks of the book: toy MLPs (chapter 2) and the size-generic DCGAN (chapters 3-7).
+
+DCGAN generator for a ``28×28`` image (``image_size = 7·2²``):
+
+.. code-block:: text
+
+    z (N, latent_dim)  -> ConvT k7 s1      -> (N, 2w, 7, 7)   BN, ReLU
+                       -> ConvT k4 s2 p1   -> (N, w, 14, 14)  BN, ReLU
+                       -> ConvT k4 s2 p1   -> (N, C, 28, 28)  tanh
+
+A transposed convolution maps a side of length :math:`n` to
+:math:`(n-1)s - 2p + k`, so ``k=4, s=2, p=1`` doubles the side exactly. The
+discriminator mirrors it with strided convolutions (:math:`\lfloor (n + 2p - k)/s \rfloor + 1`)
+and ends in one logit per image, to be used with ``BCEWithLogitsLoss`` or any loss in
+:mod:`gantutor.losses`.
+
+Every network records the arguments it was built with in ``.config`` so that a
+checkpoint can say exactly which architecture it holds (see :func:`build`).
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+__all__ = [
+    "MLPGenerator", "MLPDiscriminator", "Generator", "Discriminator", "dcgan_init",
+    "supported_sizes", "build", "describe", "load_weights", "count_parameters",
+]
+
+
+def dcgan_init(module: nn.Module) -> None:
+    """DCGAN initialisation (Radford et al., 2016), applied with ``net.apply(dcgan_init)``.
+
+    Convolutions and linear layers: weights :math:`\\sim \\mathcal N(0, 0.02)`, biases 0.
+    BatchNorm: scale :math:`\\sim \\mathcal N(1, 0.02)`, shift 0.
+    """
+    if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+        nn.init.normal_(module.weight, 0.0, 0.02)
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
+    elif isinstance(module, (nn.BatchNorm1d, nn.BatchNorm2d)):
+        nn.init.normal_(module.weight, 1.0, 0.02)
+        nn.init.zeros_(module.bias)
+
+
+def count_parameters(net: nn.Module, trainable_only: bool = False) -> int:
+    """Number of parameters (only those with ``requires_grad`` if ``trainable_only``)."""
+    return sum(p.numel() for p in net.parameters() if p.requires_grad or not trainable_only)
+
+
+# --------------------------------------------------------------------------- toy MLPs
+
+def _mlp(in_dim: int, out_dim: int, hidden: int, depth: int, activation: type[nn.Module]) -> nn.Sequential:
+    if depth < 1 or hidden < 1:
+        raise ValueError(f"an MLP needs depth >= 1 and hidden >= 1, got depth={depth}, hidden={hidden}")
+    layers: list[nn.Module] = []
+    width = in_dim
+    for _ in range(depth):
+        layers += [nn.Linear(width, hidden), activation()]
+        width = hidden
+    layers.append(nn.Linear(width, out_dim))
+    return nn.Sequential(*layers)
+
+
+class MLPGenerator(nn.Module):
+    """Toy generator: ``z (N, latent_dim) -> x (N, data_dim)``, ``depth`` hidden ReLU layers."""
+
+    def __init__(self, latent_dim: int = 2, data_dim: int = 2, hidden: int = 64, depth: int = 2) -> None:
+        super().__init__()
+        self.config = dict(latent_dim=latent_dim, data_dim=data_dim, hidden=hidden, depth=depth)
+        self.latent_dim, self.data_dim = latent_dim, data_dim
+        self.net = _mlp(latent_dim, data_dim, hidden, depth, nn.ReLU)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        if z.ndim != 2 or z.shape[1] != self.latent_dim:
+            raise ValueError(f"MLPGenerator expects z of shape (N, {self.latent_dim}), got {tuple(z.shape)}")
+        return self.net(z)
+
+
+class MLPDiscriminator(nn.Module):
+    """Toy discriminator: ``x (N, data_dim) -> logit (N,)``, ``depth`` hidden LeakyReLU layers."""
+
+    def __init__(self, data_dim: int = 2, hidden: int = 64, depth: int = 2) -> None:
+        super().__init__()
+        self.config = dict(data_dim=data_dim, hidden=hidden, depth=depth)
+        self.data_dim = data_dim
+        self.net = _mlp(data_dim, 1, hidden, depth, lambda: nn.LeakyReLU(0.2))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.ndim != 2 or x.shape[1] != self.data_dim:
+            raise ValueError(f"MLPDiscriminator expects x of shape (N, {self.data_dim}), got {tuple(x.shape)}")
+        return self.net(x).squeeze(1)
+
+
+# --------------------------------------------------------------------------- DCGAN
+
+def _plan(image_size: int) -> tuple[int, int]:
+    """Split ``image_size`` into a start side ``s0`` (7 or 4) and a number of doublings ``k >= 2``."""
+    for start in (7, 4):
+        ratio = image_size / start
+        if ratio >= 4 and ratio == int(ratio) and int(ratio) & (int(ratio) - 1) == 0:
+            return start, int(math.log2(ratio))
+    raise ValueError(
+        f"image_size={image_size} is not supported: the DCGAN grows from a 7x7 or 4x4 map by "
+        f"doubling, so use one of {supported_sizes()} (or resize your images to 28)"
+    )
+
+
+def supported_sizes(up_to: int = 256) -> list[int]:
+    """Image sides the DCGAN supports: ``7·2^k`` and ``4·2^k`` with ``k >= 2``."""
+    return sorted({s * 2**k for s in (4, 7) for k in range(2, 8) if s * 2**k <= up_to})
+
+
+class Generator(nn.Module):
+    """Size-generic DCGAN generator: ``z (N, latent_dim) -> images (N, channels, S, S)`` in ``[-1, 1]``.
+
+    Args:
+        latent_dim: length of the noise vector z.
+        channels: image channels (1 for grey, 3 for colour).
+        base_width: feature maps of the last hidden block; each earlier block has twice as many.
+        image_size: side S of the square output, ``7·2^k`` or ``4·2^k`` (28, 32, 56, 64, ...).
+    """
+
+    def __init__(self, latent_dim: int = 64, channels: int = 1, base_width: int = 64, image_size: int = 28) -> None:
+        super().__init__()
+        start, doublings = _plan(image_size)
+        self.config = dict(latent_dim=latent_dim, channels=channels, base_width=base_width, image_size=image_size)
+        self.latent_dim, self.channels, self.image_size = latent_dim, channels, image_size
+        width = base_width * 2 ** (doublings - 1)
+        blocks: list[nn.Module] = [  # 1x1 -> start x start
+            nn.Sequential(nn.ConvTranspose2d(latent_dim, width, start, 1, 0, bias=False),
+                          nn.BatchNorm2d(width), nn.ReLU(inplace=True))
+        ]
+        for _ in range(doublings - 1):  # each block doubles the side and halves the width
+            blocks.append(nn.Sequential(nn.ConvTranspose2d(width, width // 2, 4, 2, 1, bias=False),
+                                        nn.BatchNorm2d(width // 2), nn.ReLU(inplace=True)))
+            width //= 2
+        blocks.append(nn.Sequential(nn.ConvTranspose2d(width, channels, 4, 2, 1), nn.Tanh()))
+        self.blocks = nn.Sequential(*blocks)
+        self.apply(dcgan_init)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        if z.ndim == 4 and z.shape[2:] == (1, 1):
+            z = z.flatten(1)
+        if z.ndim != 2 or z.shape[1] != self.latent_dim:
+            raise ValueError(f"Generator expects z of shape (N, {self.latent_dim}), got {tuple(z.shape)}")
+        return self.blocks(z[:, :, None, None])
+
+
+class Discriminator(nn.Module):
+    """Size-generic DCGAN discriminator: ``images (N, channels, S, S) -> logits (N,)``.
+
+    Strided ``k4 s2 p1`` convolutions halve the side; LeakyReLU(0.2) everywhere; no
+    BatchNorm on the input block (it would normalise away the statistics of real vs
+    fake batches that D must see); a last ``k = s0`` convolution gives one logit.
+
+    Args:
+        channels: image channels.
+        base_width: feature maps of the first block; each later block has twice as many.
+        image_size: side S of the input images (as for :class:`Generator`).
+        batchnorm: use BatchNorm in the hidden blocks (not the first).
+    """
+
+    def __init__(self, channels: int = 1, base_width: int = 64, image_size: int = 28, batchnorm: bool = True) -> None:
+        super().__init__()
+        start, doublings = _plan(image_size)
+        self.config = dict(channels=channels, base_width=base_width, image_size=image_size, batchnorm=batchnorm)
+        self.channels, self.image_size = channels, image_size
+        width = base_width
+        blocks: list[nn.Module] = [
+            nn.Sequential(nn.Conv2d(channels, width, 4, 2, 1), nn.LeakyReLU(0.2, inplace=True))
+        ]
+        for _ in range(doublings - 1):
+            layers: list[nn.Module] = [nn.Conv2d(width, width * 2, 4, 2, 1, bias=not batchnorm)]
+            if batchnorm:
+                layers.append(nn.BatchNorm2d(width * 2))
+            layers.append(nn.LeakyReLU(0.2, inplace=True))
+            blocks.append(nn.Sequential(*layers))
+            width *= 2
+        self.blocks = nn.Sequential(*blocks)
+        self.head = nn.Conv2d(width, 1, start, 1, 0)  # start x start -> 1x1: one logit
+        self.apply(dcgan_init)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        expected = (self.channels, self.image_size, self.image_size)
+        if images.ndim != 4 or tuple(images.shape[1:]) != expected:
+            raise ValueError(
+                f"Discriminator expects images of shape (N, {', '.join(map(str, expected))}), "
+                f"got {tuple(images.shape)}; resize the images or build the Discriminator "
+                "with matching channels and image_size"
+            )
+        return self.head(self.blocks(images)).flatten()
+
+
+# --------------------------------------------------------------------------- checkpoints
+
+_CLASSES = {cls.__name__: cls for cls in (MLPGenerator, MLPDiscriminator, Generator, Discriminator)}
+
+
+def describe(net: nn.Module) -> dict:
+    """``{"class": name, "config": {...}}``: enough to rebuild ``net`` with :func:`build`."""
+    if not hasattr(net, "config"):
+        raise TypeError(f"{type(net).__name__} has no .config; only gantutor's networks can be described")
+    return {"class": type(net).__name__, "config": dict(net.config)}
+
+
+def build(description: dict) -> nn.Module:
+    """Rebuild a network from :func:`describe`'s output."""
+    name = description.get("class")
+    if name not in _CLASSES:
+        raise ValueError(f"unknown network class {name!r}; known: {', '.join(_CLASSES)}")
+    return _CLASSES[name](**description["config"])
+
+
+def load_weights(net: nn.Module, state: dict, source: str = "checkpoint") -> None:
+    """``net.load_state_dict(state)`` with an error that names both shapes when they differ.
+
+    Raises:
+        ValueError: a key is missing or unexpected, or a tensor's shape differs.
+    """
+    own = net.state_dict()
+    missing = sorted(set(own) - set(state))
+    unexpected = sorted(set(state) - set(own))
+    wrong = [(k, tuple(state[k].shape), tuple(own[k].shape)) for k in own if k in state and state[k].shape != own[k].shape]
+    if missing or unexpected or wrong:
+        config = getattr(net, "config", None)
+        lines = [f"the {source} does not fit this {type(net).__name__}"
+                 + (f" (built with {config})" if config else "") + ":"]
+        lines += [f"  {k}: shape {s} in the {source} but {o} in the model" for k, s, o in wrong[:5]]
+        if missing:
+            lines.append(f"  missing from the {source}: {', '.join(missing[:5])}")
+        if unexpected:
+            lines.append(f"  not in the model: {', '.join(unexpected[:5])}")
+        lines.append("Fix: build the network with the same arguments as the one that was saved.")
+        raise ValueError("\n".join(lines))
+    net.load_state_dict(state)
