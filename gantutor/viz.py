@@ -14,6 +14,8 @@ import torch
 __all__ = ["image_grid", "show_images", "plot_history", "animate", "smooth"]
 
 
+# --------------------------------------------------------------------------- images
+
 def image_grid(images: torch.Tensor, nrow: int = 8, padding: int = 2) -> np.ndarray:
     """Tile ``(N, C, H, W)`` images in ``[-1, 1]`` into one ``(H', W')`` or ``(H', W', 3)`` array in ``[0, 1]``."""
     from torchvision.utils import make_grid
@@ -37,6 +39,8 @@ def show_images(images: torch.Tensor, nrow: int = 8, title: str | None = None, a
         ax.set_title(title)
     return ax
 
+
+# --------------------------------------------------------------------------- training curves
 
 def smooth(values: Sequence[float], window: int = 25) -> np.ndarray:
     """Moving average (same length; the first values average what is there)."""
@@ -71,6 +75,8 @@ def plot_history(history: dict, window: int = 25, axes=None):
     return axes
 
 
+# --------------------------------------------------------------------------- animations
+
 def animate(frames: Sequence[tuple[int, torch.Tensor]], nrow: int = 8, interval: int = 300, size: float = 4.0):
     """An HTML animation of ``(step, images)`` frames (e.g. :class:`gantutor.train.Snapshots`).
 
@@ -95,3 +101,12 @@ def animate(frames: Sequence[tuple[int, torch.Tensor]], nrow: int = 8, interval:
     html = HTML(anim.to_jshtml(default_mode="once"))
     plt.close(fig)
     return html
+
+
+# --------------------------------------------------------------------------- toy data (chapters 1-2)
+
+
+# --------------------------------------------------------------------------- evaluation (chapter 6)
+
+
+# --------------------------------------------------------------------------- transfer (chapter 7)
