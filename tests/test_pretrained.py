@@ -12,7 +12,7 @@ from gantutor.pretrained import AssetError, asset_dir, load, manifest, rebuild, 
 
 def test_every_shipped_file_matches_the_manifest():
     entries = manifest()["assets"]
-    assert {"feature-net"} <= set(entries)
+    assert set(entries) == set(pretrained.NAMES)
     assert verify() == {name: True for name in entries}
     for name, entry in entries.items():
         path = asset_dir() / entry["file"]
@@ -82,3 +82,37 @@ def test_rebuild_feature_net_end_to_end(tmp_path):
     # the command line calls the same code
     assert pretrained.main(["verify", "--root", str(tmp_path)]) == 0
 
+
+def test_shipped_gans_load_ready_and_record_their_quality():
+    from gantutor.nets import Discriminator, Generator
+
+    for name in ("dcgan-mnist", "dcgan-glyphs"):
+        gan = load(name)
+        generator, discriminator = gan  # unpacks like a pair
+        assert isinstance(generator, Generator) and isinstance(discriminator, Discriminator)
+        assert not generator.training and not discriminator.training
+        assert generator.config == dict(latent_dim=64, channels=1, base_width=32, image_size=28)
+        with torch.no_grad():
+            images = generator(torch.randn(4, gan.latent_dim))
+            assert images.shape == (4, 1, 28, 28) and discriminator(images).shape == (4,)
+        quality = gan.info["quality"]
+        assert quality["fd_floor"] < quality["fd"] and quality["kid"] > 0, quality
+        assert gan.info["training"]["domain"] == name.removeprefix("dcgan-")
+
+
+def test_snapshots_are_fp16_on_disk_and_float32_when_loaded():
+    snapshots = load("dcgan-mnist-snapshots")
+    assert [step for step, _ in snapshots] == list(pretrained.SNAPSHOT_STEPS)
+    raw = torch.load(asset_dir() / "dcgan-mnist-snapshots.pt", weights_only=True)
+    assert raw["generators"][0]["state"]["blocks.0.0.weight"].dtype == torch.float16
+    assert all(p.dtype == torch.float32 for _, g in snapshots for p in g.parameters())
+
+
+def test_rebuild_gan_end_to_end(tmp_path):
+    entries = rebuild("dcgan-mnist", steps=3, out=tmp_path, device="cpu", progress=False, limit=64)
+    assert [e["file"] for e in entries] == ["dcgan-mnist.pt", "dcgan-mnist-snapshots.pt"]
+    assert entries[0]["quality"]["n"] == 64 and "fd" in entries[0]["quality"]
+    generator, discriminator = load("dcgan-mnist", root=tmp_path)
+    assert generator.latent_dim == 64
+    assert [step for step, _ in load("dcgan-mnist-snapshots", root=tmp_path)] == [3]
+    assert verify(root=tmp_path) == {"dcgan-mnist": True, "dcgan-mnist-snapshots": True}
