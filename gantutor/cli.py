@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Sequence
 
 import torch
+import torch.distributed as dist
 
 from .train import Callback, Checkpoint, Trainer, init_distributed, load_checkpoint
 
@@ -246,7 +247,15 @@ def train(argv: Sequence[str] | None = None) -> Trainer:
     files = _RunFiles(args, args.steps)
     callbacks = [Checkpoint(args.out / "checkpoint.pt", every=args.checkpoint_every), files]
     checkpoint = args.out / "checkpoint.pt"
-    if args.resume and checkpoint.exists():
+    resuming = args.resume and checkpoint.exists()
+    if args.resume and world_size > 1:  # every process must take the same branch
+        found = [None] * world_size
+        dist.all_gather_object(found, resuming)
+        if any(found) and not all(found):
+            missing = [rank for rank, seen in enumerate(found) if not seen]
+            raise RuntimeError(f"--resume: {checkpoint} is missing for rank(s) {missing}: with several machines "
+                               "--out must be a folder they all share (or copy the checkpoint to each machine)")
+    if resuming:
         trained_on = (load_checkpoint(checkpoint).get("data") or {}).get("domain")
         if trained_on != domain.name:
             raise ValueError(f"{checkpoint} was trained on {trained_on!r}, not {domain.name!r}: "
@@ -281,8 +290,6 @@ def train(argv: Sequence[str] | None = None) -> Trainer:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """The command-line entry point: 0 on success; 2 for bad arguments; 1 with a message for other errors."""
-    import torch.distributed as dist
-
     joined_here = not (dist.is_available() and dist.is_initialized())
     try:
         train(argv)

@@ -97,6 +97,8 @@ def two_ranks(tmp_path_factory):
     runs = [
         ["--domain", "mnist", "--dry-run", "--steps", "3", "--d-steps", "2", "--ema-decay", "0.9",
          *quiet_args(tmp / "mnist")],
+        ["--domain", "mnist", "--dry-run", "--steps", "5", "--d-steps", "2", "--ema-decay", "0.9",
+         *quiet_args(tmp / "mnist-straight")],
         ["--domain", "ring", "--steps", "20", "--batch-size", "32", "--hidden", "32", "--checkpoint-every", "10",
          "--sample-every", "1000", *quiet_args(tmp / "ring2")],
     ]
@@ -105,6 +107,7 @@ def two_ranks(tmp_path_factory):
     return tmp, reports
 
 
+@pytest.mark.slow
 def test_two_processes_end_identical_and_only_rank_0_writes(two_ranks):
     tmp, (rank0, rank1) = two_ranks
     for run0, run1 in zip(rank0, rank1):
@@ -124,6 +127,7 @@ def test_two_processes_end_identical_and_only_rank_0_writes(two_ranks):
     assert state["step"] == 3 and state["world_size"] == 2
 
 
+@pytest.mark.slow
 def test_resume_under_torchrun_continues_the_step_count(two_ranks):
     tmp, (rank0, _) = two_ranks
     result = torchrun("-m", "gantutor.train", "--domain", "mnist", "--dry-run", "--steps", "5", "--resume",
@@ -133,9 +137,16 @@ def test_resume_under_torchrun_continues_the_step_count(two_ranks):
     assert record["step"] == 5 and record["world_size"] == 2 and record["global_batch_size"] == 16
     assert record["history"]["step"] == [1, 2, 3, 4, 5]
     assert record["history"]["d_loss"][:3] == rank0[0]["history"]["d_loss"], "resume rewrote the past"
-    assert load_checkpoint(tmp / "mnist" / "checkpoint.pt")["step"] == 5
+    resumed = load_checkpoint(tmp / "mnist" / "checkpoint.pt")
+    straight = load_checkpoint(tmp / "mnist-straight" / "checkpoint.pt")
+    assert resumed["step"] == straight["step"] == 5
+    for part in ("generator", "discriminator"):  # 3 steps, resume, 2 steps == 5 steps, bit for bit
+        assert all(torch.equal(v, straight[part]["state"][k]) for k, v in resumed[part]["state"].items()), part
+    assert all(torch.equal(v, straight["ema"][k]) for k, v in resumed["ema"].items())
+    assert resumed["history"]["d_loss"] == straight["history"]["d_loss"]
 
 
+@pytest.mark.slow
 def test_two_processes_of_batch_b_train_like_one_of_batch_2b(two_ranks, tmp_path):
     """No BatchNorm in the toy MLPs, so DDP's averaged gradients must equal one big batch's."""
     tmp, _ = two_ranks
@@ -175,6 +186,7 @@ def test_distributed_needs_a_process_group_and_sync_batchnorm_needs_a_gpu():
         _convert_sync_batchnorm(Generator(base_width=8), torch.device("cpu"))
 
 
+@pytest.mark.slow
 def test_one_process_writes_checkpoint_history_and_samples_and_resumes(tmp_path, capsys):
     out = tmp_path / "run"
     assert main(["--domain", "mnist", "--dry-run", "--device", "cpu", *quiet_args(out)]) == 0
@@ -197,6 +209,7 @@ def test_one_process_writes_checkpoint_history_and_samples_and_resumes(tmp_path,
 
 @pytest.mark.parametrize("argv, message", [
     (["--domain", "mnist", "--out", "x", "--steps", "5", "--bogus"], "unrecognized arguments: --bogus"),
+    (["--domain", "atlantis", "--out", "x", "--steps", "5"], "unknown domain 'atlantis'; known domains: mnist"),
     (["--domain", "mnist", "--out", "x"], "--steps is required"),
     (["--domain", "mnist", "--out", "x", "--steps", "5", "--batch-size", "0"], "--batch-size must be positive"),
     (["--domain", "mnist", "--out", "x", "--steps", "5", "--loss", "wasserstein"], "invalid choice: 'wasserstein'"),
@@ -208,6 +221,7 @@ def test_bad_arguments_exit_non_zero_with_a_message(argv, message, capsys):
     assert message in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_unknown_domain_from_the_shell(tmp_path):
     result = subprocess.run([sys.executable, "-m", "gantutor.train", "--domain", "atlantis", "--steps", "1",
                              "--out", str(tmp_path / "x")], env=env(), capture_output=True, text=True, timeout=120)
@@ -216,6 +230,7 @@ def test_unknown_domain_from_the_shell(tmp_path):
     assert not (tmp_path / "x").exists()
 
 
+@pytest.mark.slow
 def test_a_killed_run_leaves_its_last_checkpoint_readable(tmp_path):
     out = tmp_path / "run"
     process = subprocess.Popen([sys.executable, "-m", "gantutor.train", "--domain", "ring", "--dry-run",
