@@ -16,6 +16,10 @@ The trainer records a history (losses, the mean of :math:`D(x)` and :math:`D(G(z
 seconds), calls callbacks (snapshots of ``G(z_fixed)``, checkpoints, live dashboards),
 and saves / resumes exactly: on the CPU, ``fit(N); fit(M)`` gives the same
 parameters as ``fit(N); save; resume; fit(M)``.
+
+Under ``torchrun`` the same loop trains data-parallel (``DistributedDataParallel``, one
+process per GPU): see :func:`init_distributed`, the ``distributed`` argument of
+:class:`Trainer` and the command line ``python -m gantutor.train`` (:mod:`gantutor.cli`).
 """
 from __future__ import annotations
 
