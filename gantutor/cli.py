@@ -78,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--sample-every", type=int, default=None, help="steps between sample grids (default 500)")
     parser.add_argument("--log-every", type=int, default=None, help="steps between log lines (default 100)")
     parser.add_argument("--sync-batchnorm", action="store_true",
-                        help="with several GPUs: BatchNorm uses the statistics of the global batch (SyncBatchNorm)")
+                        help="with several processes: BatchNorm uses the statistics of the global batch (SyncBatchNorm)")
     parser.add_argument("--device", default=None, help="cpu, cuda, mps (default: the best available; one process only)")
     return parser
 
@@ -239,9 +239,6 @@ def train(argv: Sequence[str] | None = None) -> Trainer:
                          "(or the CPU: set GANTUTOR_DEVICE=cpu)")
         device = pick_device(args.device)
     main_process = rank == 0
-    if args.sync_batchnorm and world_size > 1 and device.type == "cpu":
-        parser.error("--sync-batchnorm needs GPUs (torch's SyncBatchNorm does not run on the CPU); "
-                     "drop it on the CPU, where each process normalises its own batch")
     seed_everything(args.seed)
     domain = load_domain(args.domain, limit=None if args.toy else args.limit, verbose=main_process)
     files = _RunFiles(args, args.steps)

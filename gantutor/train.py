@@ -340,7 +340,7 @@ class Trainer:
             process computes the same parameters, history and step count; only rank 0 writes
             checkpoints; callbacks run on every process and must decide alike (e.g. by step).
         sync_batchnorm: in distributed training, BatchNorm layers normalise with the statistics
-            of the global batch (``nn.SyncBatchNorm``; CUDA) instead of each process's own.
+            of the global batch (``nn.SyncBatchNorm``) instead of each process's own.
     """
 
     def __init__(self, generator: nn.Module, discriminator: nn.Module, data, *,
@@ -714,11 +714,70 @@ def _wrap_ddp(net: nn.Module, device: torch.device) -> nn.Module:
     return DistributedDataParallel(net, device_ids=device_ids)
 
 
+class _AllReduceSum(torch.autograd.Function):
+    """Sum a tensor over the processes; the gradient is summed over the processes too."""
+
+    @staticmethod
+    def forward(ctx, tensor: torch.Tensor) -> torch.Tensor:
+        tensor = tensor.clone()
+        dist.all_reduce(tensor)
+        return tensor
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
+        grad = grad.clone()
+        dist.all_reduce(grad)
+        return grad
+
+
+class _CPUSyncBatchNorm(nn.modules.batchnorm._BatchNorm):
+    """A synchronised BatchNorm for the CPU (gloo), where torch's ``SyncBatchNorm`` refuses to run.
+
+    Training mode: the per-channel sums of :math:`x` and :math:`x^2` and the sample count
+    are summed over the processes by a differentiable all-reduce, so the mean and variance
+    (and their gradients) are those of the global batch; the running statistics are updated
+    like ``BatchNorm`` (unbiased variance). Same parameters and buffers as ``BatchNorm``;
+    eval mode is plain ``BatchNorm``.
+    """
+
+    def _check_input_dim(self, input: torch.Tensor) -> None:
+        if input.dim() < 2:
+            raise ValueError(f"expected at least 2-D input (N, C, ...), got {input.dim()}-D")
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        if not self.training or not (dist.is_available() and dist.is_initialized()):
+            return super().forward(input)
+        channels, dims = input.shape[1], [0] + list(range(2, input.ndim))
+        count = input.new_tensor([input.numel() / channels])
+        totals = _AllReduceSum.apply(torch.cat([input.sum(dims), (input * input).sum(dims), count]))
+        n = totals[-1]
+        mean = totals[:channels] / n
+        var = (totals[channels: 2 * channels] / n - mean * mean).clamp_min(0)
+        if self.track_running_stats:
+            with torch.no_grad():
+                self.num_batches_tracked.add_(1)
+                momentum = self.momentum if self.momentum is not None else 1.0 / float(self.num_batches_tracked)
+                self.running_mean.lerp_(mean.detach(), momentum)
+                self.running_var.lerp_(var.detach() * n / (n - 1).clamp_min(1), momentum)
+        shape = [1, channels] + [1] * (input.ndim - 2)
+        out = (input - mean.view(shape)) * torch.rsqrt(var.view(shape) + self.eps)
+        if self.affine:
+            out = out * self.weight.view(shape) + self.bias.view(shape)
+        return out
+
+
 def _convert_sync_batchnorm(net: nn.Module, device: torch.device) -> nn.Module:
-    if device.type == "cpu":
-        raise ValueError("sync_batchnorm needs GPUs (torch's SyncBatchNorm does not run on the CPU): "
-                         "drop --sync-batchnorm on the CPU, where each process normalises its own batch")
-    return nn.SyncBatchNorm.convert_sync_batchnorm(net)
+    """Every BatchNorm layer of ``net`` synchronised over the processes (same parameters and buffers).
+
+    GPUs: ``nn.SyncBatchNorm``. CPU: :class:`_CPUSyncBatchNorm` (DDP refuses ``nn.SyncBatchNorm``
+    in CPU modules).
+    """
+    if device.type != "cpu":
+        return nn.SyncBatchNorm.convert_sync_batchnorm(net)
+    for module in net.modules():
+        if isinstance(module, nn.modules.batchnorm._BatchNorm) and not isinstance(module, nn.SyncBatchNorm):
+            module.__class__ = _CPUSyncBatchNorm
+    return net
 
 
 def _safe_describe(net: nn.Module) -> dict:
