@@ -59,7 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="total training steps of the run (with --resume: continue up to this many)")
     parser.add_argument("--out", required=True, type=Path, help="folder for checkpoint.pt, history.json and samples/")
     parser.add_argument("--resume", action="store_true",
-                        help="continue from OUT/checkpoint.pt if it exists (otherwise start afresh)")
+                        help="continue from OUT/checkpoint.pt if it exists (otherwise start afresh); the "
+                             "checkpoint's settings (loss, batch size, learning rates, ...) are kept")
     parser.add_argument("--loss", default="non-saturating", choices=sorted(LOSSES), help="the GAN loss")
     parser.add_argument("--dry-run", action="store_true",
                         help="a smoke test for CI: 2 steps on 64 images with tiny networks, files every step")
@@ -241,15 +242,14 @@ def train(argv: Sequence[str] | None = None) -> Trainer:
     main_process = rank == 0
     seed_everything(args.seed)
     domain = load_domain(args.domain, limit=None if args.toy else args.limit, verbose=main_process)
-    files = _RunFiles(args, args.steps)
-    callbacks = [Checkpoint(args.out / "checkpoint.pt", every=args.checkpoint_every), files]
     checkpoint = args.out / "checkpoint.pt"
+    callbacks = [Checkpoint(checkpoint, every=args.checkpoint_every), _RunFiles(args, args.steps)]
     resuming = args.resume and checkpoint.exists()
     if args.resume and world_size > 1:  # every process must take the same branch
         found = [None] * world_size
         dist.all_gather_object(found, resuming)
         if any(found) and not all(found):
-            missing = [rank for rank, seen in enumerate(found) if not seen]
+            missing = [other for other, seen in enumerate(found) if not seen]
             raise RuntimeError(f"--resume: {checkpoint} is missing for rank(s) {missing}: with several machines "
                                "--out must be a folder they all share (or copy the checkpoint to each machine)")
     if resuming:
@@ -266,8 +266,8 @@ def train(argv: Sequence[str] | None = None) -> Trainer:
             print(f"gantutor.train: no checkpoint in {args.out} yet, starting afresh", flush=True)
         generator, discriminator = _networks(args, domain)
         trainer = Trainer(generator, discriminator, domain, loss=args.loss, batch_size=args.batch_size,
-                          lr_g=args.lr_g, lr_d=args.lr_d, d_steps=args.d_steps, ema_decay=args.ema_decay, device=device, seed=args.seed,
-                          callbacks=callbacks, sync_batchnorm=args.sync_batchnorm)
+                          lr_g=args.lr_g, lr_d=args.lr_d, d_steps=args.d_steps, ema_decay=args.ema_decay,
+                          device=device, seed=args.seed, callbacks=callbacks, sync_batchnorm=args.sync_batchnorm)
     if main_process:
         print(f"gantutor.train: {world_size} process(es) on {device}, batch {trainer.batch_size} per process, "
               f"global batch {trainer.global_batch_size}, steps {trainer.step_count} -> {args.steps}", flush=True)
