@@ -28,6 +28,7 @@ state); a learning rate is changed in place.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import math
 import time
@@ -64,11 +65,14 @@ class ToyGANLab:
         resolution: side of the grid on which D's heat-map is evaluated.
         max_frames: frames one press of play runs at most before pausing itself.
         dpi: resolution of the PNG sent to the browser (lower is faster).
+        threads: CPU threads PyTorch uses while the lab trains and draws (restored afterwards);
+            networks this small run fastest on one, and a busy machine makes a thread pool
+            stall badly. ``None`` leaves PyTorch's setting alone.
     """
 
     def __init__(self, *, seed: int = 0, device: str | torch.device = "cpu", num_points: int = 512,
                  num_arrows: int = 64, resolution: int = 48, max_frames: int = 2000, dpi: int = 72,
-                 **settings) -> None:
+                 threads: int | None = 1, **settings) -> None:
         import ipywidgets as widgets
 
         unknown = set(settings) - set(DEFAULTS)
@@ -77,7 +81,7 @@ class ToyGANLab:
         start = {**DEFAULTS, **settings}
         self.seed, self.device = seed, torch.device(device)
         self.num_points, self.num_arrows, self.resolution = num_points, num_arrows, resolution
-        self.max_frames, self.dpi = max_frames, dpi
+        self.max_frames, self.dpi, self.threads = max_frames, dpi, threads
         self.playing = False
         self._task = None
         self._rebuilds = 0
@@ -204,6 +208,18 @@ class ToyGANLab:
 
     # ---------------------------------------------------------------- training
 
+    @contextlib.contextmanager
+    def _threads(self):
+        """Run the body with ``self.threads`` PyTorch CPU threads, then restore the previous number."""
+        previous = torch.get_num_threads()
+        if self.threads is not None and self.threads != previous:
+            torch.set_num_threads(self.threads)
+        try:
+            yield
+        finally:
+            if torch.get_num_threads() != previous:
+                torch.set_num_threads(previous)
+
     def train_frame(self, steps: int | None = None) -> int:
         """Run ``steps`` training steps (default: the steps-per-frame control); returns how many ran.
 
@@ -211,6 +227,10 @@ class ToyGANLab:
         of raising: press reset, or lower the learning rates.
         """
         steps = self.controls["steps_per_frame"].value if steps is None else steps
+        with self._threads():
+            return self._train(steps)
+
+    def _train(self, steps: int) -> int:
         done = 0
         for _ in range(steps):
             try:
@@ -335,6 +355,10 @@ class ToyGANLab:
 
     def render(self) -> dict:
         """Redraw the view from the current networks and send it to the image; returns the mode coverage."""
+        with self._threads():
+            return self._render()
+
+    def _render(self) -> dict:
         fake = self._fakes()
         coverage = mode_coverage(fake, self.domain.centres, self.domain.sigma)
         self.coverage = coverage
