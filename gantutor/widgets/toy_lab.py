@@ -132,7 +132,7 @@ class ToyGANLab:
         self.buttons["step"].on_click(lambda _: self.step_clicked())
         self.buttons["reset"].on_click(lambda _: self.reset())
         self.status = widgets.HTML(value="")
-        self.image = widgets.Image(format="png", layout=widgets.Layout(width="720px"))
+        self.image = widgets.Image(format="png", layout=widgets.Layout(width="620px"))
         self.widget = widgets.VBox([
             widgets.HBox(list(self.buttons.values()) + [self.status]),
             widgets.HBox([widgets.VBox(list(self.controls.values())), self.image]),
@@ -311,10 +311,10 @@ class ToyGANLab:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
 
-        fig = Figure(figsize=(10, 4.2))
+        fig = Figure(figsize=(8.6, 4))
         self._canvas = FigureCanvasAgg(fig)
-        grid = fig.add_gridspec(2, 2, width_ratios=(1.15, 1), hspace=0.55, wspace=0.25,
-                                left=0.05, right=0.97, top=0.9, bottom=0.12)
+        grid = fig.add_gridspec(2, 2, width_ratios=(1.25, 1), hspace=0.55, wspace=0.25,
+                                left=0.01, right=0.98, top=0.91, bottom=0.12)
         self._ax_main = fig.add_subplot(grid[:, 0])
         self._ax_loss = fig.add_subplot(grid[0, 1])
         self._ax_modes = fig.add_subplot(grid[1, 1])
