@@ -25,12 +25,13 @@ RESULTS = Path(__file__).resolve().parent / "results" / "toy_lab.json"
 
 
 def measure(frames: int, steps_per_frame: int, batch_size: int, repeats: int) -> dict:
-    lab = ToyGANLab(batch_size=batch_size, steps_per_frame=steps_per_frame)
+    lab = ToyGANLab(batch_size=batch_size, steps_per_frame=steps_per_frame)  # trains on one CPU thread (its default)
     lab.run(2)  # warm-up: first-call overheads out of the numbers
     runs = [lab.benchmark(frames) for _ in range(repeats)]
     best = max(runs, key=lambda r: r["steps_per_second"])
     return {
         "batch_size": batch_size,
+        "lab_threads": lab.threads,
         "steps_per_frame": steps_per_frame,
         "frames": frames,
         "repeats": repeats,

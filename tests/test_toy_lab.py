@@ -124,6 +124,14 @@ def test_fast_enough_to_watch(lab):
     assert speed["steps_per_second"] > 20 and speed["redraws_per_second"] > 1, speed
 
 
+def test_benchmark_smoke_mode_runs():
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
+    run = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "toy_lab.py"), "--smoke"], capture_output=True,
+                         text=True, cwd=ROOT, env=env, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert '"steps_per_second"' in run.stdout and '"redraws_per_second"' in run.stdout
+
+
 @pytest.mark.slow
 def test_widget_tests_pass_under_ipywidgets_7_7(tmp_path):
     """Colab ships ipywidgets 7.7: install it in a throwaway venv and run this file's other tests there."""
@@ -144,7 +152,8 @@ def test_widget_tests_pass_under_ipywidgets_7_7(tmp_path):
     assert version.startswith("7.7"), f"the venv should import ipywidgets 7.7, got {version}"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
     started = time.perf_counter()
-    run = subprocess.run([python, "-m", "pytest", str(Path(__file__)), "-q", "-m", "not slow", "-p", "no:cacheprovider"],
+    run = subprocess.run([python, "-m", "pytest", str(Path(__file__)), "-q", "-m", "not slow", "-k", "not benchmark",
+                          "-p", "no:cacheprovider"],
                          capture_output=True, text=True, cwd=ROOT, env=env, timeout=600)
     report = run.stdout[-2000:] + run.stderr[-2000:]
     assert run.returncode == 0, f"the widget tests fail under ipywidgets {version}:\n{report}"
