@@ -201,7 +201,7 @@ def animate_toy(frames: Sequence[tuple[int, torch.Tensor]], real: torch.Tensor |
         raise ValueError("no frames to animate: record snapshots while training first")
     if frames[0][1].ndim != 2 or frames[0][1].shape[1] != 2:
         raise ValueError(f"animate_toy draws 2-D points (N, 2), got {tuple(frames[0][1].shape)}: use animate() for images")
-    fig, ax = plt.subplots(figsize=(size, size))
+    fig, ax = plt.subplots(figsize=(size, size), dpi=80)  # 80 dpi keeps the embedded frames small
     if real is not None:
         real = torch.as_tensor(real).cpu()
         ax.scatter(real[:, 0], real[:, 1], s=4, c="#1a9641", alpha=0.4, label="real")
