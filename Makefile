@@ -5,7 +5,6 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(abspath $(VENV))/bin
 export PATH := $(BIN):$(PATH)
-export MPLBACKEND ?= Agg
 export PYTHONUNBUFFERED := 1
 
 .PHONY: install book test test-fast clean

@@ -10,7 +10,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import matplotlib
 import pytest
+
+# Unit tests draw off-screen. Only this process: the notebooks' kernels must keep their inline
+# backend (an inherited MPLBACKEND=Agg would silently drop every figure from the executed pages).
+matplotlib.use("Agg")
 
 ROOT = Path(__file__).resolve().parent
 EXECUTED = ROOT / "_build" / "executed"
