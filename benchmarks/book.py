@@ -76,7 +76,7 @@ def stage(target: Path) -> Path:
 
 def build(target: Path) -> tuple[float, dict[str, float], str]:
     """Build the staged book with execution; returns wall seconds, {notebook: seconds}, the log."""
-    env = dict(os.environ, MPLBACKEND="Agg", PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     command = [sys.executable, "-c", "from jupyter_book.cli.main import main; main()", "build", str(target),
                "--builder", "html", "--verbose"]
     start = time.perf_counter()

@@ -11,6 +11,7 @@ Without them the test skips, except in CI (``CI`` set), where it fails.
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -97,6 +98,7 @@ INSPECT = """async () => {
     mathjaxScripts: scripts,
     text: clone.textContent,
     images,
+    outputFigures: document.querySelectorAll('.cell_output img').length,
     errorOutputs: document.querySelectorAll('.output.error, .output.traceback, .cell_output .traceback').length,
     links: [...document.querySelectorAll('a[href]')].map(a => a.href),
     navLinks: [...document.querySelectorAll('.bd-sidebar-primary a.reference.internal, nav.bd-docs-nav a')].map(a => a.href),
@@ -104,6 +106,15 @@ INSPECT = """async () => {
     title: document.title,
   };
 }"""
+
+
+def figures_in(notebook: Path) -> int:
+    """How many image outputs the (executed) notebook that the book was built from holds."""
+    if not notebook.exists():
+        return 0
+    cells = json.loads(notebook.read_text())["cells"]
+    return sum(any(key.startswith("image/") for key in output.get("data", {}))
+               for cell in cells if cell["cell_type"] == "code" for output in cell.get("outputs", []))
 
 
 def local_path(url: str) -> Path | None:
@@ -142,6 +153,9 @@ def test_every_page_in_the_browser(browser_context, built_book):
             if raw in info["text"]:
                 at = info["text"].index(raw)
                 problems.append(f"{name}: raw math {raw!r} left in the text: …{info['text'][max(0, at - 60):at + 60]!r}")
+        expected_figures = figures_in(built_book["staging"] / f"{entry}.ipynb")
+        if info["outputFigures"] < expected_figures:
+            problems.append(f"{name}: {expected_figures} figure(s) in the notebook, {info['outputFigures']} on the page")
         broken = [img["src"] for img in info["images"] if not img["ok"]]
         if broken:
             problems.append(f"{name}: {len(broken)} image(s) did not load: {broken[:3]}")
@@ -155,7 +169,7 @@ def test_every_page_in_the_browser(browser_context, built_book):
             if expected not in colab:
                 problems.append(f"{name}: the Colab button should open {expected}, found {colab or 'none'}")
         report.append(f"{name}: {info['typeset']}/{info['mathSource']} formulas typeset, "
-                      f"{len(info['images'])} image(s), colab={'yes' if colab else 'no'}")
+                      f"{info['outputFigures']} figure(s) of {len(info['images'])} image(s), colab={'yes' if colab else 'no'}")
         if entry == toc_files()[0]:
             page.screenshot(path=str(SCREENSHOTS / "landing.png"), full_page=False)
             page.screenshot(path=str(SCREENSHOTS / "landing-full.png"), full_page=True)

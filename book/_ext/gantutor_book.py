@@ -17,6 +17,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import json
+import os
 import pkgutil
 import shutil
 import sys
@@ -61,6 +62,13 @@ def check_mathjax_config(app: Sphinx, config) -> None:
     mathjax_source()  # fail early, with the fix, when the package is missing
     if "://" in str(config.mathjax_path):
         raise ExtensionError(f"mathjax_path {config.mathjax_path!r} needs the internet: use {MATHJAX_ENTRY!r}")
+
+
+def inline_figures_in_kernels(app: Sphinx, config) -> None:
+    """Kernels started by the build inherit MPLBACKEND: with Agg, ``plt.show()`` would show nothing."""
+    backend = os.environ.get("MPLBACKEND")
+    if backend is not None and "inline" not in backend:
+        os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
 
 
 def make_gantutor_importable(app: Sphinx) -> None:
@@ -160,9 +168,27 @@ class GantutorAPI(SphinxDirective):
         return [container]
 
 
+def drop_duplicate_scripts(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    """Keep each inline script once: jupyter-book loads sphinx-thebe's configuration script twice,
+    and the second copy throws "Identifier 'THEBE_JS_URL' has already been declared" in every page."""
+    scripts, seen = context.get("script_files"), set()
+    if not scripts:
+        return
+    unique = []
+    for script in scripts:
+        attributes = getattr(script, "attributes", {})
+        key = (str(getattr(script, "filename", script) or ""), tuple(sorted((k, str(v)) for k, v in attributes.items())))
+        if key not in seen:
+            seen.add(key)
+            unique.append(script)
+    scripts[:] = unique
+
+
 def setup(app: Sphinx) -> dict:
+    app.connect("html-page-context", drop_duplicate_scripts, priority=100)
     app.connect("builder-inited", make_gantutor_importable)
     app.connect("config-inited", check_mathjax_config)
+    app.connect("config-inited", inline_figures_in_kernels)
     app.connect("build-finished", copy_mathjax)
     app.add_directive("chapter-times", ChapterTimes)
     app.add_directive("gantutor-api", GantutorAPI)
