@@ -71,3 +71,23 @@ def test_notebook_conventions(notebook):
     first = markdown[0]["source"] if markdown else ""
     first = first if isinstance(first, str) else "".join(first)
     assert first.lstrip().startswith("# "), f"{notebook.name}: the first markdown cell should start with the title (# ...)"
+
+
+def test_landing_page_shows_the_measured_times(built_book):
+    """The chapter times on the landing page are read from benchmarks/results/book.json, never typed."""
+    import importlib.util
+    import json
+
+    results = ROOT / "benchmarks" / "results" / "book.json"
+    if not results.exists():
+        pytest.skip("no benchmarks/results/book.json yet (python benchmarks/book.py writes it)")
+    spec = importlib.util.spec_from_file_location("gantutor_book", ROOT / "book" / "_ext" / "gantutor_book.py")
+    extension = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(extension)
+    landing = (built_book["html"] / f"{toc_files()[0]}.html").read_text()
+    table = landing[landing.index("chapter-times"):]
+    measured = json.loads(results.read_text()).get("chapters", {})
+    for notebook, seconds in measured.items():
+        if (ROOT / notebook).exists():
+            assert f"<td><p>{extension.format_seconds(seconds)}</p></td>" in table, (
+                f"the landing page should show {notebook}'s measured {extension.format_seconds(seconds)}")
