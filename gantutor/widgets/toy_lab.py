@@ -56,8 +56,9 @@ class ToyGANLab:
     """GAN Lab in the notebook. Display it as the last expression of a cell: ``ToyGANLab()``.
 
     Args:
-        data, loss, optimizer_g, optimizer_d, lr_g, lr_d, d_steps, hidden, depth, latent_dim,
-            batch_size, steps_per_frame: the starting values of the controls (see :data:`DEFAULTS`).
+        settings: the starting values of the controls, by name: ``data``, ``loss``, ``optimizer_g``,
+            ``optimizer_d``, ``lr_g``, ``lr_d``, ``d_steps``, ``hidden``, ``depth``, ``latent_dim``,
+            ``batch_size``, ``steps_per_frame`` (see :data:`DEFAULTS`).
         seed: seeds the networks, the data and the noise; reset starts from it again.
         device: where to train; default the CPU, which beats a GPU at these tiny networks.
         num_points: fake (and real) points drawn; mode coverage is measured on them.
