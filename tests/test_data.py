@@ -144,3 +144,9 @@ def test_gaussian_1d_density_matches_the_closed_form():
         len(dist)
     with pytest.raises(ValueError, match="sigma"):
         GaussianMixture("bad", torch.zeros(1, 1), 0.0)
+
+
+@pytest.mark.parametrize("name", ["mnist", "glyphs", "digits"])
+def test_a_limit_takes_a_mix_of_classes(name):
+    few = load_domain(name, limit=20, verbose=False)
+    assert len(set(few.labels.tolist())) >= 5, f"the first 20 {name} images should not all be one class"

