@@ -5,18 +5,16 @@ inside the package (``gantutor/assets/``) next to ``manifest.json``, which recor
 every file its sha256, size, the command that rebuilds it, the seed, steps, wall time,
 device, and its measured quality. The chapters *load* these instead of re-training.
 
-========================= ================================================================
-name                      ``load(name)`` returns
-========================= ================================================================
-``"feature-net"``         :class:`~gantutor.metrics.FeatureNet` (eval mode): the classifier
-                          whose features the metrics use; classes ``"domain:label"``
-``"dcgan-mnist"``         :class:`PretrainedGAN` ``(generator, discriminator)`` trained on
-                          ``mnist``: the source model that chapter 7 adapts
-``"dcgan-glyphs"``        :class:`PretrainedGAN` trained on ``glyphs``
-``"dcgan-mnist-snapshots"`` list of ``(step, generator)``: the raw (non-EMA) generator of the
-                          ``dcgan-mnist`` run at a few steps, stored in fp16 (chapter 6
-                          chooses a checkpoint with them); written by ``rebuild dcgan-mnist``
-========================= ================================================================
+Names and what ``load(name)`` returns:
+
+* ``"feature-net"``: a :class:`~gantutor.metrics.FeatureNet` (eval mode), the classifier whose
+  features the metrics use; classes ``"domain:label"``.
+* ``"dcgan-mnist"``: a :class:`PretrainedGAN` ``(generator, discriminator)`` trained on ``mnist``,
+  the source model that chapter 7 adapts.
+* ``"dcgan-glyphs"``: a :class:`PretrainedGAN` trained on ``glyphs``.
+* ``"dcgan-mnist-snapshots"``: a list of ``(step, generator)``, the raw (non-EMA) generator of the
+  ``dcgan-mnist`` run at a few steps, stored in fp16 (chapter 6 chooses a checkpoint with them);
+  written by ``rebuild dcgan-mnist``.
 
 Both GANs are the library's DCGAN (:class:`~gantutor.nets.Generator` and
 :class:`~gantutor.nets.Discriminator`) with ``latent_dim=64`` and ``base_width=32``,
