@@ -75,3 +75,22 @@ def test_diffaugment_translation_shifts_content():
     moved = diffaugment(x, generator=torch.Generator().manual_seed(3), cutout=0.0)
     assert moved.eq(1.0).sum() <= 1  # the bright pixel moved (or left the frame), nothing else appeared
     assert moved.eq(-1.0).sum() >= 28 * 28 - 1
+
+
+def test_strategy_exercise_check_accepts_the_solution_and_explains_mistakes(capsys):
+    from gantutor.exercises import check_strategy_parameters
+
+    def solution(g, d):
+        return list(g.blocks[-1].parameters()), list(d.head.parameters())
+
+    assert check_strategy_parameters(solution) is True
+    assert "Well done" in capsys.readouterr().out
+
+    def wrong(g, d):
+        return list(g.parameters()), list(d.head.parameters())
+
+    assert check_strategy_parameters(wrong) is False
+    out = capsys.readouterr().out
+    assert "G: exactly the parameters of its last block" in out and "others" in out
+    assert check_strategy_parameters(lambda g, d: 1 / 0) is False
+    assert "ZeroDivisionError" in capsys.readouterr().out
