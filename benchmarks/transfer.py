@@ -39,10 +39,11 @@ def parse(argv=None) -> argparse.Namespace:
     parser.add_argument("--sizes", nargs="+", type=int, default=[10, 100, 1000])
     parser.add_argument("--strategies", nargs="+", default=list(STRATEGIES), choices=STRATEGIES)
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    parser.add_argument("--steps", type=int, default=600)
+    parser.add_argument("--steps", type=int, default=400)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--eval-every", type=int, default=50)
     parser.add_argument("--eval-n", type=int, default=500, help="held-out target images for FD/KID")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     parser.add_argument("--quick", action="store_true", help="tiny setting for CI: one pair, size 10, 2 strategies")
     parser.add_argument("--out", type=Path, default=RESULTS / "transfer.json")
     args = parser.parse_args(argv)
@@ -68,6 +69,8 @@ def mean_std(values: list[float]) -> tuple[float, float]:
 
 def run(args: argparse.Namespace) -> dict:
     device = pick_device()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     generator, discriminator = pretrained.load(args.source)
     results = {
         "command": "python benchmarks/transfer.py" + (" --quick" if args.quick else ""),
@@ -76,6 +79,7 @@ def run(args: argparse.Namespace) -> dict:
         "machine": describe_machine(device),
         "platform": platform.platform(),
         "load_average": os.getloadavg()[0],
+        "torch_threads": torch.get_num_threads(),
         "source": args.source,
         "settings": {"steps": args.steps, "batch_size": args.batch_size, "eval_every": args.eval_every,
                      "eval_n": args.eval_n, "seeds": args.seeds, "sizes": args.sizes,
@@ -130,7 +134,8 @@ def summarise(results: dict) -> None:
         arm["speedup"] = {}
         for key in thresholds:
             mine, theirs = arm["steps_to"][key], first_step_below(scratch["steps"], scratch["fd_mean"], thresholds[key])
-            arm["speedup"][key] = (theirs / mine) if (mine and theirs) else None
+            # None when either never gets there, or when this arm is already there before training (step 0)
+            arm["speedup"][key] = (theirs / mine) if (mine and theirs is not None) else None
         arm["fd_change_vs_scratch"] = arm["final_fd"][0] / final_scratch - 1 if final_scratch else None
     for target in results["settings"]["targets"]:
         for size in results["settings"]["sizes"]:
@@ -138,8 +143,15 @@ def summarise(results: dict) -> None:
             if not arms or "fd_change_vs_scratch" not in arms[0]:
                 continue
             best = min(arms, key=lambda a: a["final_fd"][0])
-            speed = best["speedup"]["scratch_final"]
-            speed_text = f"reaches scratch's final FD {speed:.1f}x sooner" if speed else "never reaches scratch's final FD"
+            speed, reached = best["speedup"]["scratch_final"], best["steps_to"]["scratch_final"]
+            if reached == 0:
+                speed_text = "starts (step 0) below scratch's final FD"
+            elif reached is None:
+                speed_text = "never reaches scratch's final FD"
+            elif speed is None:
+                speed_text = f"reaches scratch's final FD at step {reached}"
+            else:
+                speed_text = f"reaches scratch's final FD {speed:.1f}x sooner (step {reached})"
             headlines.append(f"{results['source']} -> {target}, {size} images: best transfer `{best['strategy']}` "
                              f"{speed_text} and ends {abs(100 * best['fd_change_vs_scratch']):.0f}% "
                              f"{'lower' if best['fd_change_vs_scratch'] < 0 else 'higher'} in FD than scratch "
