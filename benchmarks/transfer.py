@@ -46,6 +46,8 @@ def parse(argv=None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     parser.add_argument("--quick", action="store_true", help="tiny setting for CI: one pair, size 10, 2 strategies")
     parser.add_argument("--out", type=Path, default=RESULTS / "transfer.json")
+    parser.add_argument("--summarise-only", action="store_true",
+                        help="recompute thresholds and headlines of an existing --out file (no training)")
     args = parser.parse_args(argv)
     if args.quick:
         args.targets, args.sizes, args.strategies, args.seeds = ["mnist-edges"], [10], ["scratch", "finetune"], [0]
@@ -150,8 +152,15 @@ def summarise(results: dict) -> None:
                 speed_text = "never reaches scratch's final FD"
             elif speed is None:
                 speed_text = f"reaches scratch's final FD at step {reached}"
+            elif speed >= 1:
+                speed_text = f"reaches scratch's final FD {speed:.1f}x sooner (step {reached:g})"
             else:
-                speed_text = f"reaches scratch's final FD {speed:.1f}x sooner (step {reached})"
+                speed_text = f"reaches scratch's final FD {1 / speed:.1f}x later (step {reached:g})"
+            mid, mid_step = best["speedup"]["mid_level"], best["steps_to"]["mid_level"]
+            if mid_step == 0:
+                speed_text += ", starts below the mid-level FD"
+            elif mid is not None:
+                speed_text += f", the mid-level FD (2x scratch's final) {mid:.1f}x {'sooner' if mid >= 1 else 'later'}"
             headlines.append(f"{results['source']} -> {target}, {size} images: best transfer `{best['strategy']}` "
                              f"{speed_text} and ends {abs(100 * best['fd_change_vs_scratch']):.0f}% "
                              f"{'lower' if best['fd_change_vs_scratch'] < 0 else 'higher'} in FD than scratch "
@@ -161,7 +170,11 @@ def summarise(results: dict) -> None:
 
 def main(argv=None) -> int:
     args = parse(argv)
-    results = run(args)
+    if args.summarise_only:
+        results = json.loads(args.out.read_text())
+        summarise(results)
+    else:
+        results = run(args)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     tmp = args.out.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(results, indent=1))
