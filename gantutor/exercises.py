@@ -273,4 +273,34 @@ def check_kernel_distance(function) -> bool:
     return v.done()
 
 
+def check_strategy_parameters(select) -> bool:
+    """Chapter 7, exercise 3: ``select(generator, discriminator)`` must return ``(g_params, d_params)``
+    with exactly the parameters of G's last block and of D's head."""
+    import torch
+
+    from .nets import Discriminator, Generator
+
+    generator, discriminator = Generator(latent_dim=8, base_width=4), Discriminator(base_width=4)
+    verdict = Verdict("strategy selector")
+    try:
+        chosen = select(generator, discriminator)
+    except Exception as err:  # the student's code raised: say what happened
+        verdict.expect(False, "select(generator, discriminator) runs", f"it raised {type(err).__name__}: {err}")
+        return verdict.done()
+    if not verdict.expect(isinstance(chosen, (tuple, list)) and len(chosen) == 2,
+                          "it returns a pair (g_params, d_params)", f"got {type(chosen).__name__}"):
+        return verdict.done()
+    g_params, d_params = (list(chosen[0]), list(chosen[1]))
+    verdict.expect(all(isinstance(p, torch.nn.Parameter) for p in g_params + d_params),
+                   "both lists hold parameters (nn.Parameter)", "found something else in them")
+    want_g = {id(p) for p in generator.blocks[-1].parameters()}
+    want_d = {id(p) for p in discriminator.head.parameters()}
+    got_g, got_d = {id(p) for p in g_params}, {id(p) for p in d_params}
+    verdict.expect(got_g == want_g, "G: exactly the parameters of its last block",
+                   f"{len(got_g & want_g)} of {len(want_g)} wanted, {len(got_g - want_g)} others")
+    verdict.expect(got_d == want_d, "D: exactly the parameters of its head",
+                   f"{len(got_d & want_d)} of {len(want_d)} wanted, {len(got_d - want_d)} others")
+    return verdict.done()
+
+
 __all__ = ["Verdict"] + sorted(name for name in dict(globals()) if name.startswith("check_"))

@@ -228,3 +228,55 @@ def animate_toy(frames: Sequence[tuple[int, torch.Tensor]], real: torch.Tensor |
 
 
 # --------------------------------------------------------------------------- transfer (chapter 7)
+
+def plot_strategy_map(generator, discriminator, strategies: Sequence[str] | None = None, ax=None):
+    """Which blocks of G and D each transfer strategy trains, computed from
+    :func:`gantutor.transfer.trainable_parameters` (green: trained, grey: frozen, hatched: partly)."""
+    from matplotlib.patches import Rectangle
+
+    from .transfer import STRATEGIES, trainable_parameters
+
+    strategies = list(strategies or STRATEGIES)
+    parts = [("G", f"G block {i}", block) for i, block in enumerate(generator.blocks)]
+    parts += [("D", f"D block {i}", block) for i, block in enumerate(discriminator.blocks)]
+    parts += [("D", "D head", discriminator.head)]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1.3 * len(parts) + 1.5, 0.6 * len(strategies) + 1))
+    for row, strategy in enumerate(strategies):
+        g_params, d_params = trainable_parameters(generator, discriminator, strategy)
+        trained = {id(p) for p in g_params + d_params}
+        for col, (_, label, module) in enumerate(parts):
+            params = list(module.parameters())
+            share = sum(p.numel() for p in params if id(p) in trained) / max(1, sum(p.numel() for p in params))
+            colour = "#4caf50" if share == 1 else ("#c8e6c9" if share > 0 else "#bdbdbd")
+            ax.add_patch(Rectangle((col, -row), 0.9, 0.8, facecolor=colour, edgecolor="black",
+                                   hatch="//" if 0 < share < 1 else None))
+            text = f"{100 * share:.0f}%" if share == 0 or share >= 0.01 else f"{100 * share:.2f}%"
+            ax.text(col + 0.45, -row + 0.4, text, ha="center", va="center", fontsize=8)
+    ax.set_xlim(-0.1, len(parts))
+    ax.set_ylim(-len(strategies) + 0.9, 1.3)
+    ax.set_xticks([c + 0.45 for c in range(len(parts))], [label for _, label, _ in parts], rotation=30, fontsize=8)
+    ax.set_yticks([-r + 0.4 for r in range(len(strategies))],
+                  [f"{s} (fresh init)" if s == "scratch" else s for s in strategies])
+    ax.set_title("share of each block's parameters that the strategy trains")
+    for side in ("top", "right", "left", "bottom"):
+        ax.spines[side].set_visible(False)
+    return ax
+
+
+def plot_fd_curves(curves: dict, ax=None, std: dict | None = None, title: str = "FD to held-out target images"):
+    """FD against steps, one line per strategy: ``curves[name] = (steps, fds)``; optional ``std[name]`` band."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3.5))
+    for name, (steps, values) in curves.items():
+        line, = ax.plot(steps, values, marker="o", ms=3, label=name)
+        if std and name in std:
+            low = np.asarray(values) - np.asarray(std[name])
+            high = np.asarray(values) + np.asarray(std[name])
+            ax.fill_between(steps, low, high, color=line.get_color(), alpha=0.2)
+    ax.set_xlabel("step")
+    ax.set_ylabel("Fréchet distance")
+    ax.set_yscale("log")
+    ax.set_title(title)
+    ax.legend()
+    return ax
