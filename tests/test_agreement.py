@@ -85,3 +85,34 @@ def test_chapter4_discriminator_equals_library(base_width, channels):
     assert len(ours) == len(theirs)
     for a, b in zip(ours, theirs):
         assert torch.equal(a, b), "the notebook's discriminator and the library's start from different weights"
+
+
+def test_chapter5_open_loop_equals_trainer():
+    """The hand-written ``train_step`` of chapter 5 and ``Trainer.step`` make the same updates."""
+    import torch.nn.functional as F
+
+    from gantutor.train import TensorBatches, Trainer
+
+    ns = run_cells("05_training.ipynb", "open-loop", {"F": F})
+    train_step = ns["train_step"]
+    torch.manual_seed(0)
+    data = torch.rand(40, 1, 28, 28) * 2 - 1
+    generator, discriminator = Generator(latent_dim=16, base_width=8), Discriminator(base_width=8)
+    open_g, open_d = copy.deepcopy(generator), copy.deepcopy(discriminator)
+    trainer = Trainer(generator, discriminator, data, batch_size=16, lr_g=3e-4, lr_d=1e-4, betas=(0.5, 0.99),
+                      device="cpu", seed=3)
+    opt_g = torch.optim.Adam(open_g.parameters(), lr=3e-4, betas=(0.5, 0.99))
+    opt_d = torch.optim.Adam(open_d.parameters(), lr=1e-4, betas=(0.5, 0.99))
+    batches = TensorBatches(data, 16, seed=3, device=torch.device("cpu"))  # the trainer's data order
+    noise = torch.Generator().manual_seed(3 + 1)  # the trainer's noise stream
+    for step in range(6):
+        real, z = batches.next(), torch.randn(16, 16, generator=noise)
+        ours = train_step(open_g, open_d, opt_g, opt_d, real, z)
+        theirs = trainer.step()
+        for key in ("d_loss", "g_loss", "d_real", "d_fake"):
+            assert abs(ours[key] - theirs[key]) < 1e-5, f"step {step + 1}: {key} {ours[key]} vs {theirs[key]}"
+        for (name, a), b in zip(list(open_g.named_parameters()) + list(open_d.named_parameters()),
+                                list(trainer.generator.parameters()) + list(trainer.discriminator.parameters())):
+            assert torch.allclose(a, b, rtol=1e-4, atol=1e-6), f"step {step + 1}: {name} differs by {(a - b).abs().max():.2e}"
+    for a, b in zip(open_g.buffers(), trainer.generator.buffers()):
+        assert torch.allclose(a.float(), b.float(), atol=1e-6), "BatchNorm statistics differ"
