@@ -1,14 +1,14 @@
 # gantutor: two commands do all the set-up on a fresh machine (Python 3.10+ and the package registries).
 #   make book   install what is needed, execute the notebooks, build the book into _build/html
-#   make test   install what is needed, run unit tests, every notebook (nbval), the book build and the browser test
+#   make test   install what is needed (and Debian's chromium), run unit tests, every notebook (nbval),
+#               the book build and the browser test (screenshots in _build/screenshots)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(abspath $(VENV))/bin
 export PATH := $(BIN):$(PATH)
-export MPLBACKEND ?= Agg
 export PYTHONUNBUFFERED := 1
 
-.PHONY: install book test test-fast clean
+.PHONY: install browser book test test-fast clean
 
 # A virtual environment that can see the system's packages: on a machine (or Colab) that
 # already has torch, nothing is downloaded again; elsewhere everything comes from requirements.txt.
@@ -24,7 +24,15 @@ book: install
 	$(BIN)/jupyter-book build . --warningiserror --keep-going
 	@echo "The book is built: open $(abspath _build/html/index.html)"
 
-test: install
+# The browser test uses Debian's chromium: install it when missing and when we may (root, apt-get);
+# otherwise the test says why it skipped (in CI it fails instead).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium is not installed and cannot be installed here: the browser test will skip"; fi; }
+
+test: install browser
 	$(BIN)/python -m pytest
 
 # Unit tests only (seconds): no notebooks, no book build.

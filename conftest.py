@@ -8,9 +8,15 @@ those copies instead of executing every notebook a second time.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
+import matplotlib
 import pytest
+
+# Unit tests draw off-screen. Only this process: the notebooks' kernels must keep their inline
+# backend (an inherited MPLBACKEND=Agg would silently drop every figure from the executed pages).
+matplotlib.use("Agg")
 
 ROOT = Path(__file__).resolve().parent
 EXECUTED = ROOT / "_build" / "executed"
@@ -27,6 +33,27 @@ def pytest_collection_modifyitems(config, items):
 
 def _is_nbval_cell(item) -> bool:
     return hasattr(item, "test_outputs") and hasattr(item, "cell")
+
+
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_setup(item):
+    """Start notebook kernels with the inline matplotlib backend.
+
+    A kernel inherits MPLBACKEND; with ``MPLBACKEND=Agg`` (right for the test process itself)
+    ``plt.show()`` in a notebook shows nothing, and the book would be built without its figures.
+    """
+    backend = os.environ.get("MPLBACKEND")
+    if not _is_nbval_cell(item) or backend is None or "inline" in backend:
+        yield
+        return
+    os.environ["MPLBACKEND"] = INLINE_BACKEND  # the kernel, started in this setup, reads it
+    try:
+        yield
+    finally:
+        os.environ["MPLBACKEND"] = backend
 
 
 @pytest.hookimpl(hookwrapper=True)

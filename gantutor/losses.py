@@ -97,6 +97,7 @@ class GANLoss:
     description: str
 
 
+#: Every loss pair by name (saturating, non-saturating, least-squares, hinge).
 LOSSES: dict[str, GANLoss] = {
     loss.name: loss
     for loss in (

@@ -16,6 +16,10 @@ The trainer records a history (losses, the mean of :math:`D(x)` and :math:`D(G(z
 seconds), calls callbacks (snapshots of ``G(z_fixed)``, checkpoints, live dashboards),
 and saves / resumes exactly: on the CPU, ``fit(N); fit(M)`` gives the same
 parameters as ``fit(N); save; resume; fit(M)``.
+
+Under ``torchrun`` the same loop trains data-parallel (``DistributedDataParallel``, one
+process per GPU): see :func:`init_distributed`, the ``distributed`` argument of
+:class:`Trainer` and the command line ``python -m gantutor.train`` (:mod:`gantutor.cli`).
 """
 from __future__ import annotations
 
@@ -28,6 +32,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 import torch
+import torch.distributed as dist
 from torch import nn
 
 from .device import pick_device
@@ -35,7 +40,7 @@ from .losses import GANLoss, get_loss
 from .nets import build, describe, load_weights
 
 __all__ = ["Trainer", "Callback", "Snapshots", "Checkpoint", "TensorBatches", "SampledBatches",
-           "make_optimizer", "atomic_save", "CHECKPOINT_FORMAT"]
+           "ShardedBatches", "init_distributed", "make_optimizer", "atomic_save", "CHECKPOINT_FORMAT"]
 
 CHECKPOINT_FORMAT = "gantutor.trainer/1"
 _OPTIMIZERS = ("adam", "sgd", "rmsprop")
@@ -97,6 +102,59 @@ class SampledBatches:
 
     def load_state_dict(self, state: dict) -> None:
         self.generator.set_state(state["rng"])
+
+
+class ShardedBatches:
+    """This process's share of a data source in distributed training (DistributedSampler-style).
+
+    Every process keeps the same random stream (same seed), draws the *global* batch of
+    ``batch_size * world_size`` samples and keeps its own block of ``batch_size``: the
+    processes see disjoint samples, together exactly what one process with the global
+    batch would see, and the state is the same on every process -- so rank 0's checkpoint
+    resumes all of them (with any number of processes).
+    """
+
+    def __init__(self, source, rank: int, world_size: int) -> None:
+        self.source, self.rank, self.world_size = source, rank, world_size
+        self.batch_size = source.batch_size
+        source.batch_size = self.batch_size * world_size
+
+    def __len__(self) -> int:
+        return len(self.source)
+
+    def next(self) -> torch.Tensor:
+        return self.source.next()[self.rank * self.batch_size: (self.rank + 1) * self.batch_size]
+
+    def state_dict(self) -> dict:
+        return self.source.state_dict()
+
+    def load_state_dict(self, state: dict) -> None:
+        self.source.load_state_dict(state)
+
+
+def init_distributed(backend: str | None = None) -> tuple[int, int, torch.device]:
+    """Join the process group that ``torchrun`` describes in the environment.
+
+    ``torchrun`` starts one process per device and sets ``RANK``, ``LOCAL_RANK``,
+    ``WORLD_SIZE``, ``MASTER_ADDR`` and ``MASTER_PORT``; this joins them with NCCL on CUDA
+    and gloo on the CPU. Outside torchrun (or with one process) nothing happens.
+
+    Returns:
+        ``(rank, world_size, device)``: the device is ``cuda:LOCAL_RANK`` on a GPU machine.
+    """
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    if world_size == 1:
+        return 0, 1, pick_device()
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    device = pick_device()
+    if device.type == "cuda":
+        device = torch.device("cuda", local_rank)
+        torch.cuda.set_device(device)
+    elif device.type == "mps":
+        device = torch.device("cpu")  # no collective backend for MPS: train on the CPU
+    if not dist.is_initialized():
+        dist.init_process_group(backend or ("nccl" if device.type == "cuda" else "gloo"))
+    return dist.get_rank(), dist.get_world_size(), device
 
 
 def _as_tensor_data(data) -> torch.Tensor:
@@ -275,6 +333,14 @@ class Trainer:
         device: where to train (default: :func:`gantutor.device.pick_device`).
         seed: seeds the data order, the noise and the fixed noise of snapshots.
         callbacks: :class:`Callback` objects or functions called after every step.
+        distributed: train with ``DistributedDataParallel`` across the processes of
+            ``torch.distributed`` (default: whenever a process group of more than one process
+            is initialised, e.g. under ``torchrun``). ``batch_size`` is then per process: the
+            global batch is ``batch_size * world_size`` (:attr:`global_batch_size`). Every
+            process computes the same parameters, history and step count; only rank 0 writes
+            checkpoints; callbacks run on every process and must decide alike (e.g. by step).
+        sync_batchnorm: in distributed training, BatchNorm layers normalise with the statistics
+            of the global batch (``nn.SyncBatchNorm``) instead of each process's own.
     """
 
     def __init__(self, generator: nn.Module, discriminator: nn.Module, data, *,
@@ -284,7 +350,8 @@ class Trainer:
                  g_params: Iterable[nn.Parameter] | None = None, d_params: Iterable[nn.Parameter] | None = None,
                  augment: Callable[[torch.Tensor], torch.Tensor] | None = None, latent_dim: int | None = None,
                  device: torch.device | str | None = None, seed: int = 0,
-                 callbacks: Iterable[Callback | Callable] = ()) -> None:
+                 callbacks: Iterable[Callback | Callable] = (), distributed: bool | None = None,
+                 sync_batchnorm: bool = False) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         if d_steps < 1:
@@ -306,6 +373,10 @@ class Trainer:
         self.optimizer_names = (optimizer, optimizer) if isinstance(optimizer, str) else tuple(optimizer)
         self.augment = augment
         self.ema_decay = ema_decay
+        self.rank, self.world_size = _distributed_rank_and_size(distributed)
+        if sync_batchnorm and self.world_size > 1:
+            self.generator = _convert_sync_batchnorm(self.generator, self.device)
+            self.discriminator = _convert_sync_batchnorm(self.discriminator, self.device)
 
         self.data = data
         if hasattr(data, "sample") and not isinstance(data, torch.Tensor):
@@ -316,11 +387,19 @@ class Trainer:
             self.batches = TensorBatches(tensor, batch_size, seed, self.device)
             example = tensor[:2]
         self._check_shapes(example)
+        if self.world_size > 1:
+            self.batches = ShardedBatches(self.batches, self.rank, self.world_size)
 
         self.g_params, self.g_param_names = _named_subset(self.generator, g_params)
         self.d_params, self.d_param_names = _named_subset(self.discriminator, d_params)
         self.opt_g = make_optimizer(self.optimizer_names[0], self.g_params, lr_g, self.betas)
         self.opt_d = make_optimizer(self.optimizer_names[1], self.d_params, lr_d, self.betas)
+        # The networks as the loop calls them: DistributedDataParallel wrappers (which start by
+        # copying rank 0's weights to every process) or the plain networks.
+        self._g_forward, self._d_forward = self.generator, self.discriminator
+        if self.world_size > 1:
+            self._g_forward = _wrap_ddp(self.generator, self.device)
+            self._d_forward = _wrap_ddp(self.discriminator, self.device)
         self.ema_generator = None
         if ema_decay is not None:
             self.ema_generator = copy.deepcopy(self.generator).eval().requires_grad_(False)
@@ -375,29 +454,62 @@ class Trainer:
 
     # ---------------------------------------------------------------- the loop
 
-    def _d(self, x: torch.Tensor) -> torch.Tensor:
-        return self.discriminator(self.augment(x) if self.augment is not None else x)
+    def _d(self, x: torch.Tensor, net: nn.Module | None = None) -> torch.Tensor:
+        net = self.discriminator if net is None else net
+        return net(self.augment(x) if self.augment is not None else x)
+
+    def _step_noise(self, n: int) -> torch.Tensor:
+        """This process's share of the global batch's noise (all of it in one process)."""
+        if self.world_size == 1:
+            return self.noise(n)
+        return self.noise(n * self.world_size)[self.rank * n: (self.rank + 1) * n]
+
+    def _average_stats(self, stats: torch.Tensor, elapsed: float) -> tuple[torch.Tensor, float]:
+        """Average the step's numbers (and seconds) over the processes: one all-reduce per step."""
+        stats = torch.cat([stats.float(), stats.new_tensor([elapsed], dtype=torch.float32)])
+        dist.all_reduce(stats)
+        stats /= self.world_size
+        return stats[:4], float(stats[4])
+
+    @property
+    def global_batch_size(self) -> int:
+        """Real samples per step over all processes: ``batch_size * world_size``."""
+        return self.batch_size * self.world_size
+
+    @property
+    def is_main_process(self) -> bool:
+        """True in a single process and on rank 0 of a distributed run (the one that writes files)."""
+        return self.rank == 0
+
+    @torch.no_grad()
+    def _broadcast_buffers(self) -> None:
+        """Give every process rank 0's BatchNorm statistics (DDP shares only the gradients)."""
+        nets = [self.generator, self.discriminator] + ([self.ema_generator] if self.ema_generator is not None else [])
+        for net in nets:
+            for buffer in net.buffers():
+                dist.broadcast(buffer, src=0)
 
     def step(self) -> dict[str, float]:
         """One training step: ``d_steps`` D updates, then one G update. Returns the step's record."""
         started = time.perf_counter()
-        generator, loss = self.generator, self.loss
+        generator, loss = self._g_forward, self.loss
         # Part 1 -- update D on real and (detached) fake samples.
         for i in range(self.d_steps):
             real = self.batches.next()
-            z = self.noise(real.shape[0])
+            z = self._step_noise(real.shape[0])
             if i < self.d_steps - 1:
                 with torch.no_grad():
                     fake = generator(z)
             else:
                 fake = generator(z)  # kept with its graph: Part 2 reuses it
-            real_logits = self._d(real)
-            fake_logits = self._d(fake.detach())  # detach: D's loss must not reach G
+            real_logits = self._d(real, self._d_forward)
+            fake_logits = self._d(fake.detach(), self._d_forward)  # detach: D's loss must not reach G
             d_loss = loss.d_loss(real_logits, fake_logits)
             self.opt_d.zero_grad(set_to_none=True)
             d_loss.backward()
             self.opt_d.step()
-        # Part 2 -- update G through the updated D; D's weights collect no gradient here.
+        # Part 2 -- update G through the updated D; D's weights collect no gradient here
+        # (so in distributed training the plain D runs: there is no D gradient to share).
         for p in self.d_params:
             p.requires_grad_(False)
         try:
@@ -412,10 +524,14 @@ class Trainer:
             self._update_ema()
         self.step_count += 1
         # One synchronisation per step: all four numbers leave the device together.
-        d_value, g_value, d_real, d_fake = torch.stack([
+        stats = torch.stack([
             d_loss.detach(), g_loss.detach(),
             torch.sigmoid(real_logits.detach()).mean(), torch.sigmoid(fake_logits.detach()).mean(),
-        ]).tolist()
+        ])
+        elapsed = None
+        if self.world_size > 1:  # the global batch's means, the same on every process
+            stats, elapsed = self._average_stats(stats, time.perf_counter() - started)
+        d_value, g_value, d_real, d_fake = stats.tolist()
         for name, value in (("d_loss", d_value), ("g_loss", g_value)):
             if not math.isfinite(value):
                 raise FloatingPointError(
@@ -423,7 +539,8 @@ class Trainer:
                     "This step may have written non-finite values into the weights; the last checkpoint on "
                     "disk is intact. Fix: lower the learning rates, check the data for NaN, or use another loss"
                 )
-        elapsed = time.perf_counter() - started
+        if elapsed is None:
+            elapsed = time.perf_counter() - started
         record = {"step": self.step_count, "d_loss": d_value, "g_loss": g_value, "d_real": d_real,
                   "d_fake": d_fake, "time": (self.history["time"][-1] if self.history["time"] else 0.0) + elapsed}
         for key, value in record.items():
@@ -458,7 +575,7 @@ class Trainer:
         self.generator.train()
         self.discriminator.train()
         bar = None
-        if progress and steps:
+        if progress and steps and self.is_main_process:
             from tqdm.auto import tqdm
 
             bar = tqdm(total=steps, desc="training", leave=False)
@@ -480,6 +597,8 @@ class Trainer:
         finally:
             if bar is not None:
                 bar.close()
+        if self.world_size > 1:
+            self._broadcast_buffers()
         for callback in active:
             callback.on_fit_end(self)
         return self.history
@@ -507,11 +626,18 @@ class Trainer:
             "torch_rng": torch.get_rng_state(),
             "history": {k: list(v) for k, v in self.history.items()},
             "data": _describe_data(self.data),
+            "world_size": self.world_size,
         }
         return state
 
     def save(self, path: str | os.PathLike) -> Path:
-        """Write a checkpoint atomically (temporary file, then rename)."""
+        """Write a checkpoint atomically (temporary file, then rename).
+
+        In distributed training only rank 0 writes (every process holds the same state);
+        the others return the path without writing.
+        """
+        if not self.is_main_process:
+            return Path(path)
         return atomic_save(self.state_dict(), path)
 
     @classmethod
@@ -559,6 +685,101 @@ class Trainer:
         return trainer
 
 
+def _distributed_rank_and_size(distributed: bool | None) -> tuple[int, int]:
+    initialised = dist.is_available() and dist.is_initialized()
+    if distributed is None:
+        distributed = initialised and dist.get_world_size() > 1
+    if not distributed:
+        return 0, 1
+    if not initialised:
+        raise RuntimeError("distributed=True needs a torch.distributed process group: launch with "
+                           "`torchrun --nproc_per_node=K ...` and call gantutor.train.init_distributed() first")
+    return dist.get_rank(), dist.get_world_size()
+
+
+def _wrap_ddp(net: nn.Module, device: torch.device) -> nn.Module:
+    """``DistributedDataParallel`` around ``net``: averages the gradients in ``backward``.
+
+    D is called twice (real, fake) before one backward, G once: every trained parameter
+    gets exactly one gradient per backward, so the default (static) reducer applies.
+    Buffers (BatchNorm statistics) are copied from rank 0 at every forward.
+    """
+    from torch.nn.parallel import DistributedDataParallel
+
+    if not any(p.requires_grad for p in net.parameters()):
+        return net  # nothing to synchronise (a fully frozen network)
+    device_ids = [device.index if device.index is not None else torch.cuda.current_device()] \
+        if device.type == "cuda" else None
+    # The default broadcast_buffers=True: rank 0's buffers are copied before every forward.
+    return DistributedDataParallel(net, device_ids=device_ids)
+
+
+class _AllReduceSum(torch.autograd.Function):
+    """Sum a tensor over the processes; the gradient is summed over the processes too."""
+
+    @staticmethod
+    def forward(ctx, tensor: torch.Tensor) -> torch.Tensor:
+        tensor = tensor.clone()
+        dist.all_reduce(tensor)
+        return tensor
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
+        grad = grad.clone()
+        dist.all_reduce(grad)
+        return grad
+
+
+class _CPUSyncBatchNorm(nn.modules.batchnorm._BatchNorm):
+    """A synchronised BatchNorm for the CPU (gloo), where torch's ``SyncBatchNorm`` refuses to run.
+
+    Training mode: the per-channel sums of :math:`x` and :math:`x^2` and the sample count
+    are summed over the processes by a differentiable all-reduce, so the mean and variance
+    (and their gradients) are those of the global batch; the running statistics are updated
+    like ``BatchNorm`` (unbiased variance). Same parameters and buffers as ``BatchNorm``;
+    eval mode is plain ``BatchNorm``.
+    """
+
+    def _check_input_dim(self, input: torch.Tensor) -> None:
+        if input.dim() < 2:
+            raise ValueError(f"expected at least 2-D input (N, C, ...), got {input.dim()}-D")
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        if not self.training or not (dist.is_available() and dist.is_initialized()):
+            return super().forward(input)
+        channels, dims = input.shape[1], [0] + list(range(2, input.ndim))
+        count = input.new_tensor([input.numel() / channels])
+        totals = _AllReduceSum.apply(torch.cat([input.sum(dims), (input * input).sum(dims), count]))
+        n = totals[-1]
+        mean = totals[:channels] / n
+        var = (totals[channels: 2 * channels] / n - mean * mean).clamp_min(0)
+        if self.track_running_stats:
+            with torch.no_grad():
+                self.num_batches_tracked.add_(1)
+                momentum = self.momentum if self.momentum is not None else 1.0 / float(self.num_batches_tracked)
+                self.running_mean.lerp_(mean.detach(), momentum)
+                self.running_var.lerp_(var.detach() * n / (n - 1).clamp_min(1), momentum)
+        shape = [1, channels] + [1] * (input.ndim - 2)
+        out = (input - mean.view(shape)) * torch.rsqrt(var.view(shape) + self.eps)
+        if self.affine:
+            out = out * self.weight.view(shape) + self.bias.view(shape)
+        return out
+
+
+def _convert_sync_batchnorm(net: nn.Module, device: torch.device) -> nn.Module:
+    """Every BatchNorm layer of ``net`` synchronised over the processes (same parameters and buffers).
+
+    GPUs: ``nn.SyncBatchNorm``. CPU: :class:`_CPUSyncBatchNorm` (DDP refuses ``nn.SyncBatchNorm``
+    in CPU modules).
+    """
+    if device.type != "cpu":
+        return nn.SyncBatchNorm.convert_sync_batchnorm(net)
+    for module in net.modules():
+        if isinstance(module, nn.modules.batchnorm._BatchNorm) and not isinstance(module, nn.SyncBatchNorm):
+            module.__class__ = _CPUSyncBatchNorm
+    return net
+
+
 def _safe_describe(net: nn.Module) -> dict:
     try:
         return describe(net)
@@ -582,3 +803,9 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
     if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
         raise ValueError(f"{path} is not a gantutor trainer checkpoint (format {CHECKPOINT_FORMAT!r})")
     return state
+
+
+if __name__ == "__main__":  # python -m gantutor.train ... (see gantutor.cli)
+    from gantutor.cli import main
+
+    raise SystemExit(main())

@@ -11,7 +11,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-__all__ = ["image_grid", "show_images", "plot_history", "animate", "smooth"]
+__all__ = ["image_grid", "show_images", "plot_history", "animate", "smooth",
+           "decision_surface", "generator_gradients", "plot_toy", "animate_toy"]
 
 
 # --------------------------------------------------------------------------- images
@@ -104,6 +105,123 @@ def animate(frames: Sequence[tuple[int, torch.Tensor]], nrow: int = 8, interval:
 
 
 # --------------------------------------------------------------------------- toy data (chapters 1-2)
+
+def _logits_on(discriminator, points: torch.Tensor) -> torch.Tensor:
+    """D's logits at ``points`` (any device, eval mode, no gradient), on the CPU."""
+    parameter = next(discriminator.parameters(), None)
+    device = parameter.device if parameter is not None else torch.device("cpu")
+    was_training = discriminator.training
+    discriminator.eval()
+    try:
+        with torch.no_grad():
+            return discriminator(points.to(device)).float().cpu()
+    finally:
+        discriminator.train(was_training)
+
+
+def decision_surface(discriminator, extent: Sequence[float] = (-1.6, 1.6, -1.6, 1.6),
+                     resolution: int = 64) -> np.ndarray:
+    r"""D's belief that a point is real, :math:`D(x) = \sigma(\text{logit})`, on a ``resolution²`` grid.
+
+    Returns a ``(resolution, resolution)`` array, rows along y (bottom to top) and columns
+    along x, ready for ``imshow(..., origin="lower", extent=extent)``.
+    """
+    x0, x1, y0, y1 = extent
+    xs = torch.linspace(x0, x1, resolution)
+    ys = torch.linspace(y0, y1, resolution)
+    grid_y, grid_x = torch.meshgrid(ys, xs, indexing="ij")
+    points = torch.stack([grid_x.flatten(), grid_y.flatten()], dim=1)
+    return torch.sigmoid(_logits_on(discriminator, points)).reshape(resolution, resolution).numpy()
+
+
+def generator_gradients(discriminator, fake: torch.Tensor, loss="non-saturating") -> torch.Tensor:
+    r"""Where G's loss pushes each fake point: :math:`-\nabla_x L_G(D(x))` at every point of ``fake``.
+
+    This is the direction in data space in which the generator would like each of its
+    samples to move (GAN Lab's "gradient arrows"); G's weights follow it through
+    :math:`\partial x / \partial\theta`. Returns ``(N, 2)`` on the CPU.
+    """
+    from .losses import get_loss
+
+    g_loss = get_loss(loss).g_loss
+    parameter = next(discriminator.parameters(), None)
+    device = parameter.device if parameter is not None else torch.device("cpu")
+    points = torch.as_tensor(fake, dtype=torch.float32).detach().to(device).requires_grad_(True)
+    was_training = discriminator.training
+    discriminator.eval()
+    try:
+        # the loss is a mean over points: times N gives each point's own gradient
+        (g_loss(discriminator(points)) * len(points)).backward(inputs=[points])
+    finally:
+        discriminator.train(was_training)
+    return (-points.grad).detach().cpu()
+
+
+def plot_toy(real: torch.Tensor | None = None, fake: torch.Tensor | None = None, discriminator=None, *,
+             arrows: torch.Tensor | None = None, extent: Sequence[float] = (-1.6, 1.6, -1.6, 1.6),
+             resolution: int = 64, ax=None, title: str | None = None, max_points: int = 1000):
+    """GAN Lab's main view on ``ax``: D's decision surface as a heat-map (if ``discriminator``),
+    real points (green), fake points (purple) and, if ``arrows`` (``(N, 2)``, one per fake point),
+    the direction G's loss pushes each fake point. Returns the axes.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.2, 4.2))
+    if discriminator is not None:
+        surface = decision_surface(discriminator, extent, resolution)
+        image = ax.imshow(surface, origin="lower", extent=extent, cmap="RdBu", vmin=0, vmax=1,
+                          interpolation="bilinear", alpha=0.85)
+        plt.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="D(x): belief x is real")
+    if real is not None:
+        real = torch.as_tensor(real)[:max_points].cpu()
+        ax.scatter(real[:, 0], real[:, 1], s=4, c="#1a9641", label="real", alpha=0.6)
+    if fake is not None:
+        fake = torch.as_tensor(fake)[:max_points].cpu()
+        ax.scatter(fake[:, 0], fake[:, 1], s=4, c="#7b3294", label="fake (G)", alpha=0.6)
+        if arrows is not None:
+            arrows = torch.as_tensor(arrows)[:max_points].cpu()
+            ax.quiver(fake[:, 0], fake[:, 1], arrows[:, 0], arrows[:, 1], color="black", alpha=0.5,
+                      angles="xy", width=0.004)
+    ax.set_xlim(extent[0], extent[1])
+    ax.set_ylim(extent[2], extent[3])
+    ax.set_aspect("equal")
+    ax.legend(loc="upper right", fontsize=8, markerscale=3)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def animate_toy(frames: Sequence[tuple[int, torch.Tensor]], real: torch.Tensor | None = None, *,
+                extent: Sequence[float] = (-1.6, 1.6, -1.6, 1.6), interval: int = 250, size: float = 4.0):
+    """An HTML animation of 2-D ``(step, points)`` frames (:class:`gantutor.train.Snapshots` on toy data),
+    over the real points if given. Plays in notebooks and in the static book."""
+    from IPython.display import HTML
+    from matplotlib import animation
+
+    if not frames:
+        raise ValueError("no frames to animate: record snapshots while training first")
+    if frames[0][1].ndim != 2 or frames[0][1].shape[1] != 2:
+        raise ValueError(f"animate_toy draws 2-D points (N, 2), got {tuple(frames[0][1].shape)}: use animate() for images")
+    fig, ax = plt.subplots(figsize=(size, size), dpi=80)  # 80 dpi keeps the embedded frames small
+    if real is not None:
+        real = torch.as_tensor(real).cpu()
+        ax.scatter(real[:, 0], real[:, 1], s=4, c="#1a9641", alpha=0.4, label="real")
+    points = ax.scatter(frames[0][1][:, 0], frames[0][1][:, 1], s=5, c="#7b3294", alpha=0.7, label="fake (G)")
+    ax.set_xlim(extent[0], extent[1])
+    ax.set_ylim(extent[2], extent[3])
+    ax.set_aspect("equal")
+    ax.legend(loc="upper right", fontsize=8, markerscale=3)
+    title = ax.set_title(f"step {frames[0][0]}")
+
+    def draw(i):
+        points.set_offsets(frames[i][1].cpu().numpy())
+        title.set_text(f"step {frames[i][0]}")
+        return points, title
+
+    anim = animation.FuncAnimation(fig, draw, frames=len(frames), interval=interval, blit=False)
+    html = HTML(anim.to_jshtml(default_mode="once"))
+    plt.close(fig)
+    return html
+
 
 
 # --------------------------------------------------------------------------- evaluation (chapter 6)

@@ -56,6 +56,16 @@ def _code_of(notebook: Path) -> list[str]:
     return [c["source"] if isinstance(c["source"], str) else "".join(c["source"]) for c in cells if c["cell_type"] == "code"]
 
 
+def _with_outputs_of(executed: Path, notebook: Path, target: Path) -> None:
+    """The current notebook (its markdown may have changed since) with the outputs of its executed copy."""
+    current, done = json.loads(notebook.read_text()), json.loads(executed.read_text())
+    outputs = [c for c in done["cells"] if c["cell_type"] == "code"]
+    for cell in (c for c in current["cells"] if c["cell_type"] == "code"):
+        ran = outputs.pop(0)
+        cell["outputs"], cell["execution_count"] = ran.get("outputs", []), ran.get("execution_count")
+    target.write_text(json.dumps(current, indent=1, ensure_ascii=False))
+
+
 def stage_book(target: Path) -> tuple[Path, list[str]]:
     """Copy the book's sources to ``target``, with the notebooks executed in this test run.
 
@@ -76,7 +86,7 @@ def stage_book(target: Path) -> tuple[Path, list[str]]:
     for notebook in sorted((ROOT / "book").rglob("*.ipynb")):
         executed = EXECUTED / notebook.relative_to(ROOT)
         if executed.exists() and _code_of(executed) == _code_of(notebook):
-            shutil.copy(executed, target / notebook.relative_to(ROOT))
+            _with_outputs_of(executed, notebook, target / notebook.relative_to(ROOT))
         else:
             missing.append(str(notebook.relative_to(ROOT)))
     config = yaml.safe_load((target / "_config.yml").read_text())

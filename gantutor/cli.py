@@ -1,0 +1,303 @@
+r"""Train the book's GANs from the command line: ``python -m gantutor.train``.
+
+One process (a laptop, one GPU)::
+
+    python -m gantutor.train --domain mnist --steps 5000 --out runs/mnist
+
+Several processes (GPUs of one machine, or CPU processes) -- ``torchrun`` starts and
+supervises them, and the same command becomes data-parallel training::
+
+    torchrun --standalone --nproc_per_node=4 -m gantutor.train --domain mnist --steps 5000 --out runs/mnist
+
+Image domains train the book's DCGAN (:class:`gantutor.nets.Generator` and
+:class:`~gantutor.nets.Discriminator`); toy domains (``ring``, ``grid``, ``gaussian-1d``)
+train the small MLPs of chapter 2. ``DIR`` receives
+
+- ``checkpoint.pt``: the latest checkpoint (written atomically; :meth:`Trainer.resume` reads it),
+- ``history.json``: the run's settings and the history (step, losses, D(x), D(G(z)), seconds),
+- ``samples/step_NNNNNN.png``: a grid of ``G(z_fixed)`` (a scatter plot for toy domains).
+
+``--steps`` is the total number of steps of the run: with ``--resume`` the same command
+continues from ``DIR/checkpoint.pt`` up to that total (or starts afresh when there is no
+checkpoint yet), so a run that was interrupted -- or restarted by ``torchrun --max-restarts`` --
+finishes where it should. ``--batch-size`` is per process; the global batch is
+``batch_size x processes``. Only rank 0 writes files and prints.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Sequence
+
+import torch
+import torch.distributed as dist
+
+from .train import Callback, Checkpoint, Trainer, init_distributed, load_checkpoint
+
+__all__ = ["build_parser", "train", "main"]
+
+_DRY_RUN = dict(steps=2, limit=64, batch_size=8, base_width=8, hidden=16, every=1)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command's arguments (``python -m gantutor.train --help``)."""
+    from .losses import LOSSES
+
+    parser = argparse.ArgumentParser(
+        prog="python -m gantutor.train",
+        description="Train the book's DCGAN (image domains) or toy GAN (toy domains) and write checkpoints, "
+                    "history and sample grids to --out. Under `torchrun --nproc_per_node=K` the same command "
+                    "trains with DistributedDataParallel on K processes.",
+    )
+    parser.add_argument("--domain", required=True, help="a domain of gantutor.data.list_domains(): mnist, glyphs, ring, ...")
+    parser.add_argument("--steps", type=int, default=None,
+                        help="total training steps of the run (with --resume: continue up to this many)")
+    parser.add_argument("--out", required=True, type=Path, help="folder for checkpoint.pt, history.json and samples/")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue from OUT/checkpoint.pt if it exists (otherwise start afresh); the "
+                             "checkpoint's settings (loss, batch size, learning rates, ...) are kept")
+    parser.add_argument("--loss", default="non-saturating", choices=sorted(LOSSES), help="the GAN loss")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="a smoke test for CI: 2 steps on 64 images with tiny networks, files every step")
+    parser.add_argument("--batch-size", type=int, default=None,
+                        help="real images per step and PROCESS (default 64, toy 256); global = this x processes")
+    parser.add_argument("--lr-g", type=float, default=None, help="generator learning rate (default 2e-4, toy 1e-3)")
+    parser.add_argument("--lr-d", type=float, default=None, help="discriminator learning rate (default 2e-4, toy 1e-3)")
+    parser.add_argument("--latent-dim", type=int, default=None, help="length of z (default 64, toy 2)")
+    parser.add_argument("--base-width", type=int, default=None, help="DCGAN width (default 64; 32 is 2x faster on a CPU)")
+    parser.add_argument("--hidden", type=int, default=None, help="toy MLP width (default 128)")
+    parser.add_argument("--limit", type=int, default=None, help="train on the first LIMIT images only")
+    parser.add_argument("--d-steps", type=int, default=1, help="discriminator updates per generator update")
+    parser.add_argument("--ema-decay", type=float, default=None, help="keep a moving average of G (e.g. 0.999)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the weights, data order and noise")
+    parser.add_argument("--checkpoint-every", type=int, default=None, help="steps between checkpoints (default 500)")
+    parser.add_argument("--sample-every", type=int, default=None, help="steps between sample grids (default 500)")
+    parser.add_argument("--log-every", type=int, default=None, help="steps between log lines (default 100)")
+    parser.add_argument("--sync-batchnorm", action="store_true",
+                        help="with several processes: BatchNorm uses the statistics of the global batch (SyncBatchNorm)")
+    parser.add_argument("--device", default=None, help="cpu, cuda, mps (default: the best available; one process only)")
+    return parser
+
+
+def _resolve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> argparse.Namespace:
+    """Fill the defaults that depend on --dry-run and on the kind of domain; check the numbers."""
+    from .data import list_domains
+
+    kinds = {info.name: info.kind for info in list_domains()}
+    key = args.domain.strip().lower().replace("_", "-")
+    if key not in kinds:
+        parser.error(f"unknown domain {args.domain!r}; known domains: {', '.join(kinds)}")
+    args.domain, toy = key, kinds[key] == "toy"
+    dry = _DRY_RUN if args.dry_run else {}
+    defaults = dict(steps=dry.get("steps"), batch_size=dry.get("batch_size", 256 if toy else 64),
+                    lr_g=1e-3 if toy else 2e-4, lr_d=1e-3 if toy else 2e-4, latent_dim=2 if toy else 64,
+                    base_width=dry.get("base_width", 64), hidden=dry.get("hidden", 128), limit=dry.get("limit"),
+                    checkpoint_every=dry.get("every", 500), sample_every=dry.get("every", 500),
+                    log_every=dry.get("every", 100))
+    for name, value in defaults.items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+    if args.steps is None:
+        parser.error("--steps is required (or use --dry-run)")
+    for name in ("steps", "d_steps", "batch_size", "latent_dim", "base_width", "hidden", "checkpoint_every",
+                 "sample_every", "log_every") + (("limit",) if args.limit is not None else ()):
+        if getattr(args, name) < (0 if name == "steps" else 1):
+            parser.error(f"--{name.replace('_', '-')} must be {'>= 0' if name == 'steps' else 'positive'}, "
+                         f"got {getattr(args, name)}")
+    args.toy = toy
+    return args
+
+
+def _atomic_write(path: Path, write) -> None:
+    """``write(file)`` into a temporary file next to ``path``, then rename it over ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            write(file)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes private files; these are plain outputs
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def _save_samples(trainer: Trainer, path: Path, toy: bool) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    if toy:
+        points = trainer.sample(1000, z=torch.randn(1000, trainer.latent_dim,
+                                                     generator=torch.Generator().manual_seed(trainer.seed + 12345)))
+        figure, ax = plt.subplots(figsize=(4, 4))
+        centres = getattr(trainer.data, "centres", None)
+        if points.shape[1] == 1:
+            ax.hist(points[:, 0].numpy(), bins=80, density=True, color="tab:orange")
+        else:
+            ax.scatter(points[:, 0], points[:, 1], s=3, alpha=0.5, color="tab:orange", label="G(z)")
+            if centres is not None:
+                ax.scatter(centres[:, 0], centres[:, 1], s=30, marker="x", color="k", label="modes")
+            ax.set_aspect("equal")
+        ax.set_title(f"step {trainer.step_count}")
+        figure.tight_layout()
+        _atomic_write(path, lambda file: figure.savefig(file, format="png", dpi=80))
+        plt.close(figure)
+    else:
+        from .viz import image_grid
+
+        grid = image_grid(trainer.sample(64), nrow=8)
+        _atomic_write(path, lambda file: plt.imsave(file, grid, cmap="gray", vmin=0, vmax=1, format="png"))
+
+
+class _RunFiles(Callback):
+    """Rank 0's files: history.json with every checkpoint, a sample grid every ``sample_every`` steps,
+    and a log line every ``log_every`` steps."""
+
+    def __init__(self, args: argparse.Namespace, total: int) -> None:
+        self.args, self.total, self.out = args, total, Path(args.out)
+        self.last_log = (0, time.perf_counter())
+
+    def write_history(self, trainer: Trainer) -> None:
+        if not trainer.is_main_process:
+            return
+        args = self.args
+        record = {
+            "domain": args.domain, "loss": trainer.loss.name, "step": trainer.step_count,
+            "world_size": trainer.world_size, "batch_size_per_process": trainer.batch_size,
+            "global_batch_size": trainer.global_batch_size, "device": str(trainer.device),
+            "argv": getattr(args, "argv", None), "history": trainer.history,
+        }
+        _atomic_write(self.out / "history.json", lambda file: file.write(json.dumps(record, indent=1).encode()))
+
+    def samples(self, trainer: Trainer) -> None:
+        if trainer.is_main_process:
+            _save_samples(trainer, self.out / "samples" / f"step_{trainer.step_count:06d}.png", self.args.toy)
+
+    def on_fit_start(self, trainer: Trainer) -> None:
+        self.last_log = (trainer.step_count, time.perf_counter())
+        if trainer.step_count == 0:
+            self.samples(trainer)
+
+    def on_step_end(self, trainer: Trainer) -> None:
+        step = trainer.step_count
+        if step % self.args.sample_every == 0:
+            self.samples(trainer)
+        if step % self.args.checkpoint_every == 0:
+            self.write_history(trainer)
+        if step % self.args.log_every == 0 and trainer.is_main_process:
+            then_step, then = self.last_log
+            now = time.perf_counter()
+            rate = (step - then_step) / max(now - then, 1e-9)
+            h = trainer.history
+            print(f"step {step}/{self.total}  d_loss {h['d_loss'][-1]:.3f}  g_loss {h['g_loss'][-1]:.3f}  "
+                  f"D(x) {h['d_real'][-1]:.2f}  D(G(z)) {h['d_fake'][-1]:.2f}  {rate:.1f} steps/s", flush=True)
+            self.last_log = (step, now)
+
+    def on_fit_end(self, trainer: Trainer) -> None:
+        if trainer.step_count % self.args.sample_every:
+            self.samples(trainer)
+        self.write_history(trainer)
+
+
+def _networks(args: argparse.Namespace, domain) -> tuple[torch.nn.Module, torch.nn.Module]:
+    from .nets import Discriminator, Generator, MLPDiscriminator, MLPGenerator
+
+    if args.toy:
+        dim = domain.centres.shape[1]
+        return (MLPGenerator(args.latent_dim, dim, args.hidden, 2), MLPDiscriminator(dim, args.hidden, 2))
+    channels, size, _ = domain.image_shape
+    return (Generator(args.latent_dim, channels, args.base_width, size),
+            Discriminator(channels, args.base_width, size))
+
+
+def train(argv: Sequence[str] | None = None) -> Trainer:
+    """Run the command (arguments as on the command line) and return the trained :class:`Trainer`.
+
+    Under torchrun it joins the process group (:func:`gantutor.train.init_distributed`);
+    it leaves the group open so that a calling script can still use it.
+    """
+    from .data import load_domain
+    from .device import pick_device, seed_everything
+
+    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = _resolve(parser.parse_args(argv), parser)
+    args.argv = argv
+    rank, world_size, device = init_distributed()
+    if args.device is not None:
+        if world_size > 1:
+            parser.error("--device is for one process; under torchrun each process takes its own GPU "
+                         "(or the CPU: set GANTUTOR_DEVICE=cpu)")
+        device = pick_device(args.device)
+    main_process = rank == 0
+    seed_everything(args.seed)
+    domain = load_domain(args.domain, limit=None if args.toy else args.limit, verbose=main_process)
+    checkpoint = args.out / "checkpoint.pt"
+    callbacks = [Checkpoint(checkpoint, every=args.checkpoint_every), _RunFiles(args, args.steps)]
+    resuming = args.resume and checkpoint.exists()
+    if args.resume and world_size > 1:  # every process must take the same branch
+        found = [None] * world_size
+        dist.all_gather_object(found, resuming)
+        if any(found) and not all(found):
+            missing = [other for other, seen in enumerate(found) if not seen]
+            raise RuntimeError(f"--resume: {checkpoint} is missing for rank(s) {missing}: with several machines "
+                               "--out must be a folder they all share (or copy the checkpoint to each machine)")
+    if resuming:
+        trained_on = (load_checkpoint(checkpoint).get("data") or {}).get("domain")
+        if trained_on != domain.name:
+            raise ValueError(f"{checkpoint} was trained on {trained_on!r}, not {domain.name!r}: "
+                             "use another --out or the same --domain")
+        trainer = Trainer.resume(checkpoint, data=domain, device=device, callbacks=callbacks,
+                                 sync_batchnorm=args.sync_batchnorm)
+        if main_process:
+            print(f"gantutor.train: resumed {checkpoint} at step {trainer.step_count}", flush=True)
+    else:
+        if args.resume and main_process:
+            print(f"gantutor.train: no checkpoint in {args.out} yet, starting afresh", flush=True)
+        generator, discriminator = _networks(args, domain)
+        trainer = Trainer(generator, discriminator, domain, loss=args.loss, batch_size=args.batch_size,
+                          lr_g=args.lr_g, lr_d=args.lr_d, d_steps=args.d_steps, ema_decay=args.ema_decay,
+                          device=device, seed=args.seed, callbacks=callbacks, sync_batchnorm=args.sync_batchnorm)
+    if main_process:
+        print(f"gantutor.train: {world_size} process(es) on {device}, batch {trainer.batch_size} per process, "
+              f"global batch {trainer.global_batch_size}, steps {trainer.step_count} -> {args.steps}", flush=True)
+    remaining = args.steps - trainer.step_count
+    if remaining <= 0:
+        if main_process:
+            print(f"gantutor.train: the run is already at step {trainer.step_count} (--steps {args.steps})")
+        return trainer
+    started = time.perf_counter()
+    trainer.fit(remaining, progress=False)
+    if main_process:
+        seconds = time.perf_counter() - started
+        print(f"gantutor.train: {remaining} steps in {seconds:.1f} s ({remaining / seconds:.1f} steps/s); "
+              f"wrote {args.out}", flush=True)
+    return trainer
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The command-line entry point: 0 on success; 2 for bad arguments; 1 with a message for other errors."""
+    joined_here = not (dist.is_available() and dist.is_initialized())
+    try:
+        train(argv)
+    except (ValueError, FileNotFoundError, RuntimeError, FloatingPointError) as error:
+        print(f"gantutor.train: error: {error}", file=sys.stderr, flush=True)
+        return 1
+    finally:
+        if joined_here and dist.is_available() and dist.is_initialized():
+            dist.destroy_process_group()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

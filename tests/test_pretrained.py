@@ -1,0 +1,84 @@
+"""The shipped weights: every file matches the manifest, loading checks it, rebuilding works."""
+import json
+import shutil
+
+import pytest
+import torch
+
+from gantutor import pretrained
+from gantutor.metrics import FeatureNet
+from gantutor.pretrained import AssetError, asset_dir, load, manifest, rebuild, verify
+
+
+def test_every_shipped_file_matches_the_manifest():
+    entries = manifest()["assets"]
+    assert {"feature-net"} <= set(entries)
+    assert verify() == {name: True for name in entries}
+    for name, entry in entries.items():
+        path = asset_dir() / entry["file"]
+        assert path.stat().st_size == entry["size"]
+        assert entry["rebuild"] == f"python -m gantutor.pretrained rebuild {name.removesuffix('-snapshots')}"
+        for key in ("sha256", "seed", "steps", "wall_time_s", "device"):
+            assert key in entry, (name, key)
+    # nothing in the folder that the manifest does not describe
+    files = {p.name for p in asset_dir().iterdir() if not p.name.startswith(".")}
+    assert files == {e["file"] for e in entries.values()} | {"manifest.json"}
+
+
+def test_all_shipped_weights_fit_in_10_mb():
+    total = sum(p.stat().st_size for p in asset_dir().iterdir())
+    assert total <= 10_000_000, f"{total / 1e6:.2f} MB"
+
+
+def test_feature_net_manifest_records_accuracy_per_domain():
+    quality = manifest()["assets"]["feature-net"]["quality"]["test_accuracy"]
+    assert set(quality) == set(pretrained.FEATURE_DOMAINS)
+    assert all(value > 0.9 for value in quality.values()), quality
+
+
+def test_load_feature_net():
+    net = load("feature-net")
+    assert isinstance(net, FeatureNet) and not net.training
+    assert net.classes[0] == "mnist:0"
+    assert all(p.dtype == torch.float32 for p in net.parameters())
+
+
+@pytest.fixture()
+def copied_assets(tmp_path):
+    for name in ("manifest.json", "feature-net.pt"):
+        shutil.copy(asset_dir() / name, tmp_path / name)
+    return tmp_path
+
+
+def test_altered_file_is_refused_with_the_rebuild_command(copied_assets):
+    path = copied_assets / "feature-net.pt"
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(AssetError, match="rebuild feature-net") as info:
+        load("feature-net", root=copied_assets)
+    assert "does not match its manifest" in str(info.value)
+
+
+def test_missing_file_is_refused_with_the_rebuild_command(copied_assets):
+    (copied_assets / "feature-net.pt").unlink()
+    with pytest.raises(AssetError, match=r"missing.*python -m gantutor.pretrained rebuild feature-net"):
+        load("feature-net", root=copied_assets)
+
+
+def test_unknown_name():
+    with pytest.raises(ValueError, match="known: feature-net"):
+        load("inception")
+
+
+def test_rebuild_feature_net_end_to_end(tmp_path):
+    entries = rebuild("feature-net", steps=3, out=tmp_path, device="cpu", progress=False, limit=40)
+    entry = entries[0]
+    assert entry["steps"] == 3 and entry["rebuild"] == "python -m gantutor.pretrained rebuild feature-net"
+    assert json.loads((tmp_path / "manifest.json").read_text())["assets"]["feature-net"] == entry
+    net = load("feature-net", root=tmp_path)
+    assert isinstance(net, FeatureNet) and len(net.classes) == 67
+    assert verify(root=tmp_path) == {"feature-net": True}
+    # the command line calls the same code
+    assert pretrained.main(["verify", "--root", str(tmp_path)]) == 0
+
