@@ -24,3 +24,9 @@ def test_throughput_quick_writes_its_json(tmp_path):
     assert data["trainer_images_per_s"] > 0 and data["bare_images_per_s"] > 0
     assert data["overhead_limit"] == 0.05
 
+
+
+def test_committed_result_is_a_full_run():
+    data = json.loads((ROOT / "benchmarks" / "results" / "throughput.json").read_text())
+    assert data["quick"] is False and data["config"]["repeats"] >= 5
+    assert data["within_limit"], f"the committed run measured a Trainer overhead of {data['overhead']:.1%}"
