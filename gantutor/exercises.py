@@ -373,9 +373,9 @@ def check_d_loss(d_loss, verbose: bool = True) -> bool:
         v.expect(got.numel() == 1 and torch.allclose(got.reshape(()), want, atol=1e-5),
                  f"on random logits it gives {want.item():.4f}",
                  f"got {got.flatten()[:3].tolist()}: real images get label 1, fakes label 0, and the two means add up")
-        extreme = torch.as_tensor(d_loss(torch.tensor([-100.0]), torch.tensor([100.0])), dtype=torch.float32)
-        v.expect(bool(torch.isfinite(extreme).all()) and abs(float(extreme.reshape(-1)[0]) - 200.0) < 1e-2,
-                 "a confident wrong answer (logits of -100 and 100) costs 200, not inf or a clamped 100",
+        extreme = torch.as_tensor(d_loss(torch.tensor([-200.0]), torch.tensor([200.0])), dtype=torch.float32)
+        v.expect(bool(torch.isfinite(extreme).all()) and abs(float(extreme.reshape(-1)[0]) - 400.0) < 1e-2,
+                 "a confident wrong answer (logits of -200 and 200) costs 400, not inf or a clamped 200",
                  f"got {extreme.flatten().tolist()}: use BCEWithLogitsLoss (or softplus), not sigmoid then log")
     except Exception as error:  # noqa: BLE001
         v.expect(False, "it runs on two tensors of logits", f"{type(error).__name__}: {error}")
