@@ -17,11 +17,14 @@ BOOK = Path(__file__).resolve().parents[1] / "book"
 
 
 def cells(notebook: str, tag: str) -> list[str]:
-    """The source of the code cells of ``notebook`` tagged ``tag`` (in order)."""
+    """The source of the code cells of ``notebook`` marked ``tag`` (in order): the ``parameters``
+    cell by its tag, the others by ``metadata["agreement"]`` (a plain key, not a cell tag, so that
+    the book's tag conventions stay untouched)."""
     data = json.loads((BOOK / notebook).read_text())
     found = [c["source"] if isinstance(c["source"], str) else "".join(c["source"])
-             for c in data["cells"] if c["cell_type"] == "code" and tag in c.get("metadata", {}).get("tags", [])]
-    assert found, f"{notebook} has no cell tagged {tag!r}"
+             for c in data["cells"] if c["cell_type"] == "code" and (tag in c.get("metadata", {}).get("tags", [])
+                                               or c.get("metadata", {}).get("agreement") == tag)]
+    assert found, f"{notebook} has no cell marked {tag!r}"
     return found
 
 
