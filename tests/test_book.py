@@ -95,3 +95,14 @@ def test_landing_page_shows_the_measured_times(built_book):
         if (ROOT / notebook).exists():
             assert f"<td><p>{extension.format_seconds(seconds)}</p></td>" in table, (
                 f"the landing page should show {notebook}'s measured {extension.format_seconds(seconds)}")
+
+
+def test_teaching_guide_names_every_exercise_check():
+    """The guide and gantutor.exercises cannot drift apart: every check is taught, every named one exists."""
+    import gantutor.exercises as exercises
+
+    guide = (ROOT / "book" / "teaching_guide.md").read_text()
+    named = set(re.findall(r"\bcheck_[a-z_]+\b", guide))
+    available = {name for name in exercises.__all__ if name.startswith("check_")}
+    assert named <= available, f"the teaching guide names checks that do not exist: {sorted(named - available)}"
+    assert available <= named, f"checks missing from the teaching guide: {sorted(available - named)}"
