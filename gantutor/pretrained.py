@@ -37,7 +37,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import math
 import os
 import sys
 import time
@@ -47,6 +46,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from .data.images import jitter
 from .device import describe_machine, pick_device, seed_everything
 
 __all__ = ["load", "rebuild", "verify", "manifest", "asset_dir", "PretrainedGAN", "AssetError", "NAMES",
@@ -242,19 +242,6 @@ def _write(root: Path, name: str, payload: dict, entry: dict) -> dict:
     return entry
 
 
-def _random_affine(images: torch.Tensor, generator: torch.Generator, degrees: float = 10.0,
-                   scale: tuple[float, float] = (0.9, 1.1), shift: float = 2.0) -> torch.Tensor:
-    """Random rotation, scale and shift; the border pixel fills the new area (right for every domain)."""
-    n, _, h, _ = images.shape
-    angle = (torch.rand(n, generator=generator) * 2 - 1) * degrees * math.pi / 180
-    zoom = scale[0] + torch.rand(n, generator=generator) * (scale[1] - scale[0])
-    offset = (torch.rand(n, 2, generator=generator) * 2 - 1) * shift * 2 / h
-    cos, sin = angle.cos() / zoom, angle.sin() / zoom
-    theta = torch.stack([torch.stack([cos, -sin, offset[:, 0]], 1), torch.stack([sin, cos, offset[:, 1]], 1)], 1)
-    grid = F.affine_grid(theta, list(images.shape), align_corners=False)
-    return F.grid_sample(images, grid, mode="bilinear", padding_mode="border", align_corners=False)
-
-
 JUNK_CLASS = "other:junk"
 
 
@@ -314,7 +301,8 @@ def _rebuild_feature_net(root: Path, steps: int, seed: int, device: torch.device
     net.train()
     for step in range(1, steps + 1):
         index = torch.randint(len(images), (batch_size - batch_size // 8,), generator=generator)
-        batch = torch.cat([_random_affine(images[index], generator), _junk(batch_size // 8, generator)]).to(device)
+        augmented = jitter(images[index], generator, shift=2.0, padding_mode="border")
+        batch = torch.cat([augmented, _junk(batch_size // 8, generator)]).to(device)
         target = torch.cat([labels[index], torch.full((batch_size // 8,), len(classes) - 1)]).to(device)
         loss = F.cross_entropy(net(batch), target)
         optimizer.zero_grad(set_to_none=True)

@@ -3,15 +3,12 @@ r"""Transfer: adapt a GAN trained on a source domain to a target domain with few
 A strategy only decides **which parameters move and how fast**; the training itself is
 the book's one loop, :class:`gantutor.train.Trainer`, fed the target images.
 
-=============  ==========================================================  =====================
-strategy       what trains                                                 after
-=============  ==========================================================  =====================
-``scratch``    a fresh G and D of the same architecture (optionally with     the baseline
-               DiffAugment, the data-efficient baseline)
-``finetune``   every parameter of the source G and D                        Wang et al. 2018
-``freeze_d``   all of G; D without its first ``freeze_blocks`` blocks        Mo et al. 2020
-``affine``     only G's BatchNorm scales and shifts; D's last block and head  Noguchi & Harada 2019
-=============  ==========================================================  =====================
+- ``scratch``: a fresh G and D of the same architecture, with DiffAugment on D's inputs
+  (the data-efficient baseline, Zhao et al. 2020);
+- ``finetune``: every parameter of the source G and D (Wang et al. 2018);
+- ``freeze_d``: all of G; D without its first ``freeze_blocks`` blocks (FreezeD, Mo et al. 2020);
+- ``affine``: only G's BatchNorm scales and shifts, plus D's last block and head
+  (batch statistics adaptation, Noguchi & Harada 2019).
 
 Each strategy has its own learning rates (:data:`DEFAULT_LR`), tuned on one pair: an
 affine-only update barely moves at the rate that suits full fine-tuning, and scratch is

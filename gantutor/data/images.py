@@ -328,8 +328,13 @@ def render_glyphs(letters: str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", box: int = 20) ->
 
 
 def jitter(images: torch.Tensor, generator: torch.Generator, degrees: float = 10.0,
-           scale: tuple[float, float] = (0.9, 1.1), shift: float = 1.5) -> torch.Tensor:
-    """Small random affine transforms (rotation, scale, shift in pixels) of ``(N, 1, H, W)`` images."""
+           scale: tuple[float, float] = (0.9, 1.1), shift: float = 1.5,
+           padding_mode: str = "zeros") -> torch.Tensor:
+    """Small random affine transforms (rotation, scale, shift in pixels) of ``(N, C, H, W)`` images.
+
+    ``padding_mode`` fills the area that comes into view: ``"zeros"`` (the value 0) or
+    ``"border"`` (the nearest edge pixel, right for images in ``[-1, 1]`` on any background).
+    """
     n, _, h, _ = images.shape
     angle = (torch.rand(n, generator=generator) * 2 - 1) * degrees * torch.pi / 180
     zoom = scale[0] + torch.rand(n, generator=generator) * (scale[1] - scale[0])
@@ -337,7 +342,7 @@ def jitter(images: torch.Tensor, generator: torch.Generator, degrees: float = 10
     cos, sin = angle.cos() / zoom, angle.sin() / zoom
     theta = torch.stack([torch.stack([cos, -sin, offset[:, 0]], 1), torch.stack([sin, cos, offset[:, 1]], 1)], 1)
     grid = F.affine_grid(theta, list(images.shape), align_corners=False)
-    return F.grid_sample(images, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    return F.grid_sample(images, grid, mode="bilinear", padding_mode=padding_mode, align_corners=False)
 
 
 def load_glyphs(split: str = "train", seed: int = 0) -> ImageDomain:
