@@ -83,9 +83,6 @@ def animate(frames: Sequence[tuple[int, torch.Tensor]], nrow: int = 8, interval:
 
     Returns an ``IPython.display.HTML`` object that plays in notebooks and in the static book.
     """
-    from IPython.display import HTML
-    from matplotlib import animation
-
     if not frames:
         raise ValueError("no frames to animate: record snapshots while training first")
     fig, ax = plt.subplots(figsize=(size, size))
@@ -98,7 +95,18 @@ def animate(frames: Sequence[tuple[int, torch.Tensor]], nrow: int = 8, interval:
         title.set_text(f"step {frames[i][0]}")
         return image, title
 
-    anim = animation.FuncAnimation(fig, draw, frames=len(frames), interval=interval, blit=False)
+    return _html_animation(fig, draw, len(frames), interval)
+
+
+def _html_animation(fig, draw, count: int, interval: int):
+    """Play ``draw(i)`` for ``i < count`` as an HTML (jshtml) animation and close ``fig``.
+
+    The frames are embedded in the page, so the static book shows training too.
+    """
+    from IPython.display import HTML
+    from matplotlib import animation
+
+    anim = animation.FuncAnimation(fig, draw, frames=count, interval=interval, blit=False)
     html = HTML(anim.to_jshtml(default_mode="once"))
     plt.close(fig)
     return html
@@ -194,9 +202,6 @@ def animate_toy(frames: Sequence[tuple[int, torch.Tensor]], real: torch.Tensor |
                 extent: Sequence[float] = (-1.6, 1.6, -1.6, 1.6), interval: int = 250, size: float = 4.0):
     """An HTML animation of 2-D ``(step, points)`` frames (:class:`gantutor.train.Snapshots` on toy data),
     over the real points if given. Plays in notebooks and in the static book."""
-    from IPython.display import HTML
-    from matplotlib import animation
-
     if not frames:
         raise ValueError("no frames to animate: record snapshots while training first")
     if frames[0][1].ndim != 2 or frames[0][1].shape[1] != 2:
@@ -217,10 +222,7 @@ def animate_toy(frames: Sequence[tuple[int, torch.Tensor]], real: torch.Tensor |
         title.set_text(f"step {frames[i][0]}")
         return points, title
 
-    anim = animation.FuncAnimation(fig, draw, frames=len(frames), interval=interval, blit=False)
-    html = HTML(anim.to_jshtml(default_mode="once"))
-    plt.close(fig)
-    return html
+    return _html_animation(fig, draw, len(frames), interval)
 
 
 
