@@ -21,7 +21,9 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 install: $(VENV)/.installed
 
 book: install
-	$(BIN)/jupyter-book build . --warningiserror --keep-going
+	# jupyter-book through the venv's python: its console script may live in the system's bin
+	# (a venv that sees the system's packages does not copy it)
+	$(BIN)/python -c "from jupyter_book.cli.main import main; main()" build . --warningiserror --keep-going
 	@echo "The book is built: open $(abspath _build/html/index.html)"
 
 # The browser test uses Debian's chromium: install it when missing and when we may (root, apt-get);
