@@ -6,6 +6,7 @@ One module per idea (see the API reference in the book):
 - :mod:`gantutor.data`       -- the domain registry (real image domains, toy distributions)
 - :mod:`gantutor.nets`       -- toy MLPs, the size-generic DCGAN, weight init
 - :mod:`gantutor.losses`     -- GAN losses by name
+- :mod:`gantutor.latent`     -- latent priors: N(0, I) and a Gaussian mixture
 - :mod:`gantutor.train`      -- the one training loop of the whole book
 - :mod:`gantutor.viz`        -- grids, curves, animations
 
@@ -18,7 +19,7 @@ import importlib
 __version__ = "0.1.0"
 
 __all__ = [
-    "device", "data", "nets", "losses", "theory", "train", "metrics", "transfer",
+    "device", "data", "nets", "losses", "latent", "theory", "train", "metrics", "transfer",
     "pretrained", "viz", "widgets", "exercises",
 ]
 

@@ -74,6 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--limit", type=int, default=None, help="train on the first LIMIT images only")
     parser.add_argument("--d-steps", type=int, default=1, help="discriminator updates per generator update")
     parser.add_argument("--ema-decay", type=float, default=None, help="keep a moving average of G (e.g. 0.999)")
+    parser.add_argument("--latent-components", type=int, default=None,
+                        help="draw z from a mixture of this many Gaussians (gantutor.latent.GaussianMixture; "
+                             "default: z ~ N(0, I))")
     parser.add_argument("--seed", type=int, default=0, help="seed of the weights, data order and noise")
     parser.add_argument("--checkpoint-every", type=int, default=None, help="steps between checkpoints (default 500)")
     parser.add_argument("--sample-every", type=int, default=None, help="steps between sample grids (default 500)")
@@ -105,7 +108,8 @@ def _resolve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> argpa
     if args.steps is None:
         parser.error("--steps is required (or use --dry-run)")
     for name in ("steps", "d_steps", "batch_size", "latent_dim", "base_width", "hidden", "checkpoint_every",
-                 "sample_every", "log_every") + (("limit",) if args.limit is not None else ()):
+                 "sample_every", "log_every") + tuple(name for name in ("limit", "latent_components")
+                                                      if getattr(args, name) is not None):
         if getattr(args, name) < (0 if name == "steps" else 1):
             parser.error(f"--{name.replace('_', '-')} must be {'>= 0' if name == 'steps' else 'positive'}, "
                          f"got {getattr(args, name)}")
@@ -228,6 +232,7 @@ def train(argv: Sequence[str] | None = None) -> Trainer:
     """
     from .data import load_domain
     from .device import pick_device, seed_everything
+    from .latent import GaussianMixture
 
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -267,6 +272,8 @@ def train(argv: Sequence[str] | None = None) -> Trainer:
         generator, discriminator = _networks(args, domain)
         trainer = Trainer(generator, discriminator, domain, loss=args.loss, batch_size=args.batch_size,
                           lr_g=args.lr_g, lr_d=args.lr_d, d_steps=args.d_steps, ema_decay=args.ema_decay,
+                          latent=(GaussianMixture(args.latent_dim, args.latent_components, seed=args.seed)
+                                  if args.latent_components else None),
                           device=device, seed=args.seed, callbacks=callbacks, sync_batchnorm=args.sync_batchnorm)
     if main_process:
         print(f"gantutor.train: {world_size} process(es) on {device}, batch {trainer.batch_size} per process, "

@@ -36,6 +36,7 @@ import torch.distributed as dist
 from torch import nn
 
 from .device import pick_device
+from .latent import StandardNormal, build_prior
 from .losses import GANLoss, get_loss
 from .nets import build, describe, load_weights
 
@@ -330,6 +331,8 @@ class Trainer:
         augment: a differentiable function applied to real and fake batches before D
             (DiffAugment); ``None`` for none.
         latent_dim: length of z (default: ``generator.latent_dim``).
+        latent: the prior of z, e.g. :class:`gantutor.latent.GaussianMixture` (default:
+            :class:`~gantutor.latent.StandardNormal`, ``z ~ N(0, I)``).
         device: where to train (default: :func:`gantutor.device.pick_device`).
         seed: seeds the data order, the noise and the fixed noise of snapshots.
         callbacks: :class:`Callback` objects or functions called after every step.
@@ -349,6 +352,7 @@ class Trainer:
                  optimizer: str | Sequence[str] = "adam", d_steps: int = 1, ema_decay: float | None = None,
                  g_params: Iterable[nn.Parameter] | None = None, d_params: Iterable[nn.Parameter] | None = None,
                  augment: Callable[[torch.Tensor], torch.Tensor] | None = None, latent_dim: int | None = None,
+                 latent: StandardNormal | dict | None = None,
                  device: torch.device | str | None = None, seed: int = 0,
                  callbacks: Iterable[Callback | Callable] = (), distributed: bool | None = None,
                  sync_batchnorm: bool = False) -> None:
@@ -368,6 +372,12 @@ class Trainer:
         self.latent_dim = latent_dim if latent_dim is not None else getattr(generator, "latent_dim", None)
         if self.latent_dim is None:
             raise ValueError("the generator has no .latent_dim attribute: pass latent_dim= to the Trainer")
+        if isinstance(latent, dict):
+            latent = build_prior(latent)
+        self.latent = latent if latent is not None else StandardNormal(self.latent_dim)
+        if self.latent.latent_dim != self.latent_dim:
+            raise ValueError(f"the latent prior makes z of length {self.latent.latent_dim} but the generator takes "
+                             f"{self.latent_dim}: build the prior with latent_dim={self.latent_dim}")
         self.batch_size, self.d_steps, self.seed = batch_size, d_steps, seed
         self.lr_g, self.lr_d, self.betas = lr_g, lr_d, tuple(betas)
         self.optimizer_names = (optimizer, optimizer) if isinstance(optimizer, str) else tuple(optimizer)
@@ -429,13 +439,13 @@ class Trainer:
     # ---------------------------------------------------------------- sampling
 
     def noise(self, n: int) -> torch.Tensor:
-        """``n`` latent vectors ``z ~ N(0, I)`` from the trainer's own random stream."""
-        return torch.randn(n, self.latent_dim, device=self.device, generator=self.noise_generator)
+        """``n`` latent vectors from the prior (:attr:`latent`), drawn from the trainer's own random stream."""
+        return self.latent.sample(n, generator=self.noise_generator)
 
     def fixed_noise(self, n: int = 64) -> torch.Tensor:
         """The same ``n`` latent vectors every time (seeded by the trainer's seed)."""
         generator = torch.Generator().manual_seed(self.seed + 12345)
-        return torch.randn(n, self.latent_dim, generator=generator).to(self.device)
+        return self.latent.sample(n, generator=generator).to(self.device)
 
     @torch.no_grad()
     def sample(self, n: int = 64, z: torch.Tensor | None = None, ema: bool = True) -> torch.Tensor:
@@ -611,6 +621,7 @@ class Trainer:
             "loss": self.loss.name, "batch_size": self.batch_size, "lr_g": self.lr_g, "lr_d": self.lr_d,
             "betas": list(self.betas), "optimizer": list(self.optimizer_names), "d_steps": self.d_steps,
             "ema_decay": self.ema_decay, "latent_dim": self.latent_dim, "seed": self.seed,
+            "latent": self.latent.describe(),
         }
         state = {
             "format": CHECKPOINT_FORMAT,

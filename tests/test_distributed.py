@@ -226,6 +226,11 @@ def test_one_process_writes_checkpoint_history_and_samples_and_resumes(tmp_path,
     assert sorted(p.name for p in (out / "samples").iterdir()) == ["step_000000.png", "step_000001.png",
                                                                    "step_000002.png"]
     assert load_checkpoint(out / "checkpoint.pt")["step"] == 2
+    mixture = tmp_path / "mixture"
+    assert main(["--domain", "ring", "--dry-run", "--latent-components", "4", "--device", "cpu",
+                 *quiet_args(mixture)]) == 0
+    assert load_checkpoint(mixture / "checkpoint.pt")["config"]["latent"] == {
+        "name": "GaussianMixture", "latent_dim": 2, "components": 4, "scale": 1.0, "seed": 0}
     toy = tmp_path / "toy"  # resuming: the toy GAN, which loads in no time
     assert main(["--domain", "ring", "--dry-run", "--resume", "--device", "cpu", *quiet_args(toy)]) == 0
     assert "no checkpoint" in capsys.readouterr().out
@@ -244,6 +249,8 @@ def test_one_process_writes_checkpoint_history_and_samples_and_resumes(tmp_path,
     (["--domain", "mnist", "--out", "x"], "--steps is required"),
     (["--domain", "mnist", "--out", "x", "--steps", "5", "--batch-size", "0"], "--batch-size must be positive"),
     (["--domain", "mnist", "--out", "x", "--steps", "5", "--loss", "wasserstein"], "invalid choice: 'wasserstein'"),
+    (["--domain", "mnist", "--out", "x", "--steps", "5", "--latent-components", "0"],
+     "--latent-components must be positive, got 0"),
 ])
 def test_bad_arguments_exit_non_zero_with_a_message(argv, message, capsys):
     with pytest.raises(SystemExit) as exit_info:
