@@ -9,12 +9,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def run_quick(script: str, out: Path, *extra: str) -> dict:
+    """Run ``benchmarks/<script> --quick --out <out>`` and return the JSON it wrote."""
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), "--quick", *extra, "--out", str(out)],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return json.loads(out.read_text())
+
+
 def test_throughput_quick_writes_its_json(tmp_path):
-    out = tmp_path / "throughput.json"
-    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "throughput.py"), "--quick", "--device", "cpu",
-                             "--out", str(out)], capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr
-    data = json.loads(out.read_text())
+    data = run_quick("throughput.py", tmp_path / "throughput.json", "--device", "cpu")
     for key in ("date", "command", "machine", "load_average_before", "config", "trainer_images_per_s",
                 "bare_images_per_s", "overhead", "overhead_limit", "within_limit", "runs_images_per_s"):
         assert key in data, f"{key} missing from the benchmark's JSON"
@@ -34,11 +38,7 @@ def test_committed_result_is_a_full_run():
 
 def test_transfer_quick_runs_end_to_end(tmp_path):
     """benchmarks/transfer.py --quick: one pair, 10 images, scratch and finetune, 20 steps, in seconds."""
-    out = tmp_path / "transfer.json"
-    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "transfer.py"), "--quick", "--out", str(out)],
-                            capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr[-2000:]
-    data = json.loads(out.read_text())
+    data = run_quick("transfer.py", tmp_path / "transfer.json")
     assert data["command"].endswith("--quick") and data["source"] == "dcgan-mnist"
     assert [(a["target"], a["size"], a["strategy"]) for a in data["arms"]] == [
         ("mnist-edges", 10, "scratch"), ("mnist-edges", 10, "finetune")]
@@ -54,3 +54,21 @@ def test_committed_transfer_result_is_the_full_measurement():
     assert len(settings["seeds"]) >= 3 and {10, 100, 1000} <= set(settings["sizes"])
     assert {"mnist-edges", "digits", "glyphs"} <= set(settings["targets"])
     assert len(data["arms"]) == len(settings["targets"]) * len(settings["sizes"]) * len(settings["strategies"])
+
+
+def test_latent_prior_quick_runs_both_priors(tmp_path):
+    """benchmarks/latent_prior.py --quick: both priors, 20 steps, evaluated twice, in seconds."""
+    data = run_quick("latent_prior.py", tmp_path / "latent_prior.json")
+    assert data["command"].endswith("--quick") and data["steps"] == 20
+    assert set(data["runs"]) == {"normal", "mixture-50"}
+    assert data["runs"]["mixture-50"]["latent"]["components"] == 50
+    for run in data["runs"].values():
+        assert [p["step"] for p in run["curve"]] == [10, 20]
+        assert all(0 <= p["ratio"] and p["fd"] > 0 for p in run["curve"]) and 0 < run["share_real"] <= 1
+
+
+def test_committed_latent_prior_result_covers_twice_chapter_5():
+    data = json.loads((ROOT / "benchmarks" / "results" / "latent_prior.json").read_text())
+    assert not data["command"].endswith("--quick") and data["steps"] >= 12000
+    for run in data["runs"].values():
+        assert run["curve"][-1]["step"] == data["steps"] and len(run["curve"]) >= 8
