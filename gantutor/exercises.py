@@ -433,7 +433,7 @@ def check_d_step(d_step, verbose: bool = True) -> bool:
 
 
 def check_g_step(g_step, verbose: bool = True) -> bool:
-    """Check ``g_step(generator, discriminator, opt_g, z) -> g_loss``: Part 2 of the loop.
+    r"""Check ``g_step(generator, discriminator, opt_g, z) -> g_loss``: Part 2 of the loop.
 
     G's weights must change, D's must not, and the loss must be the non-saturating
     :math:`-\log D(G(z))` (mean), computed before the update.
