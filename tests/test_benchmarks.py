@@ -57,18 +57,23 @@ def test_committed_transfer_result_is_the_full_measurement():
 
 
 def test_latent_prior_quick_runs_both_priors(tmp_path):
-    """benchmarks/latent_prior.py --quick: both priors, 20 steps, evaluated twice, in seconds."""
+    """benchmarks/latent_prior.py --quick: both priors, one seed, 20 steps, evaluated twice, in seconds."""
     data = run_quick("latent_prior.py", tmp_path / "latent_prior.json")
-    assert data["command"].endswith("--quick") and data["steps"] == 20
-    assert set(data["runs"]) == {"normal", "mixture-50"}
-    assert data["runs"]["mixture-50"]["latent"]["components"] == 50
-    for run in data["runs"].values():
+    assert data["command"].endswith("--quick") and data["steps"] == 20 and data["seeds"] == [0]
+    assert sorted(run["prior"] for run in data["runs"]) == ["mixture-50", "normal"]
+    assert next(r for r in data["runs"] if r["prior"] == "mixture-50")["latent"]["components"] == 50
+    for run in data["runs"]:
         assert [p["step"] for p in run["curve"]] == [10, 20]
         assert all(0 <= p["ratio"] and p["fd"] > 0 for p in run["curve"]) and 0 < run["share_real"] <= 1
+    for name, curve in data["mean"].items():  # one seed: the mean is that seed's curve
+        run = next(r for r in data["runs"] if r["prior"] == name)
+        assert [p["ratio"] for p in curve] == [p["ratio"] for p in run["curve"]]
+        assert all(p["ratio_min"] == p["ratio"] == p["ratio_max"] for p in curve)
 
 
-def test_committed_latent_prior_result_covers_twice_chapter_5():
+def test_committed_latent_prior_result_covers_twice_chapter_5_over_three_seeds():
     data = json.loads((ROOT / "benchmarks" / "results" / "latent_prior.json").read_text())
-    assert not data["command"].endswith("--quick") and data["steps"] >= 12000
-    for run in data["runs"].values():
+    assert not data["command"].endswith("--quick") and data["steps"] >= 12000 and len(data["seeds"]) >= 3
+    assert len(data["runs"]) == 2 * len(data["seeds"])
+    for run in data["runs"]:
         assert run["curve"][-1]["step"] == data["steps"] and len(run["curve"]) >= 8
