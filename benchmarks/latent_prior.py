@@ -17,8 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
-import os
-import platform
 import time
 from pathlib import Path
 
@@ -86,20 +84,14 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None, help=f"where to write the JSON (default: {RESULTS})")
     args = parser.parse_args()
     steps, every, seeds = (20, 10, [0]) if args.quick else (args.steps, args.every, args.seeds)
-    from gantutor.device import describe_machine
+    from gantutor.results import run_header, write_result
 
+    header = run_header("latent_prior", "python benchmarks/latent_prior.py" + (" --quick" if args.quick else ""))
     started = time.time()
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     with multiprocessing.get_context("spawn").Pool(2) as pool:
         runs = pool.map(run, [(name, seed, steps, every) for seed in seeds for name in PRIORS])
     result = {
-        "benchmark": "latent_prior",
-        "command": "python benchmarks/latent_prior.py" + (" --quick" if args.quick else ""),
-        "machine": describe_machine("cpu"),
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "when_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "load_average_1min": round(load, 2) if load is not None else None,
+        **header,
         "threads_per_run": 1,
         "recipe": RECIPE,
         "steps": steps,
@@ -111,9 +103,7 @@ def main() -> None:
     print(json.dumps({k: v for k, v in result.items() if k not in ("runs", "mean")}, indent=2))
     out = args.out if args.out is not None else (None if args.quick else RESULTS)
     if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(result, indent=2) + "\n")
-        print(f"wrote {out}")
+        write_result(result, out)
 
 
 if __name__ == "__main__":

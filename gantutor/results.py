@@ -1,4 +1,4 @@
-"""Measured results as tables: any JSON file that a benchmark wrote, rendered as Markdown.
+"""Measured results: written by the benchmarks, and any such JSON file rendered as Markdown tables.
 
 The benchmarks write ``benchmarks/results/*.json`` with whatever structure suits them. The
 benchmarks appendix shows every one of them without knowing that structure in advance:
@@ -8,10 +8,13 @@ a list of mappings becomes a table with one row per item, and deeper levels get 
 from __future__ import annotations
 
 import json
+import os
+import platform
+import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["find_results", "load_results", "markdown_tables"]
+__all__ = ["find_results", "load_results", "markdown_tables", "run_header", "write_result"]
 
 Table = tuple[str, list[str], list[list[str]]]
 
@@ -31,6 +34,32 @@ def find_results(start: str | Path | None = None, relative: str = "benchmarks/re
         if (folder / relative).is_dir():
             return folder / relative
     return None
+
+
+def run_header(benchmark: str, command: str) -> dict[str, Any]:
+    """What every result file starts with: which benchmark, how to re-run it, where and when it ran.
+
+    The machine is described for the CPU (the benchmarks that write through this run there);
+    the 1-minute load average tells a reader whether other work shared the machine.
+    """
+    import torch
+
+    from gantutor.device import describe_machine
+
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    return {"benchmark": benchmark, "command": command, "machine": describe_machine("cpu"),
+            "python": platform.python_version(), "torch": torch.__version__,
+            "when_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "load_average_1min": round(load, 2) if load is not None else None}
+
+
+def write_result(result: dict[str, Any], path: str | Path) -> Path:
+    """Write ``result`` as indented JSON to ``path`` (creating its folder) and say so."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {path}")
+    return path
 
 
 def load_results(folder: str | Path) -> dict[str, Any]:

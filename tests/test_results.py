@@ -51,3 +51,15 @@ def test_folder_with_any_files(tmp_path):
     nested = tmp_path / "book" / "sub"
     nested.mkdir(parents=True)
     assert find_results(nested) == folder
+
+
+def test_run_header_and_write_result(tmp_path, capsys):
+    from gantutor.results import run_header, write_result
+
+    header = run_header("demo", "python benchmarks/demo.py")
+    assert header["benchmark"] == "demo" and header["command"] == "python benchmarks/demo.py"
+    assert header["machine"].startswith("cpu") and header["python"] and header["torch"]
+    assert header["when_utc"].endswith("Z")
+    path = write_result({**header, "value": 1.5}, tmp_path / "deeper" / "demo.json")
+    assert json.loads(path.read_text()) == {**header, "value": 1.5} and path.read_text().endswith("\n")
+    assert f"wrote {path}" in capsys.readouterr().out
