@@ -77,3 +77,46 @@ def test_committed_latent_prior_result_covers_twice_chapter_5_over_three_seeds()
     assert len(data["runs"]) == 2 * len(data["seeds"])
     for run in data["runs"]:
         assert run["curve"][-1]["step"] == data["steps"] and len(run["curve"]) >= 8
+
+
+def load_levers_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("levers", ROOT / "benchmarks" / "levers.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_levers_recipes_change_one_thing_of_chapter_5():
+    levers = load_levers_module()
+    assert levers.recipe("chapter 5's recipe") == levers.CHAPTER
+    for name, changes in levers.LEVERS.items():
+        assert set(changes) <= set(levers.CHAPTER), f"{name} changes a setting chapter 5 does not have"
+        differs = {k for k in levers.CHAPTER if levers.recipe(name)[k] != levers.CHAPTER[k]}
+        assert differs == set(changes), f"{name} should differ from chapter 5 in {set(changes)}, differs in {differs}"
+    assert set(levers.QUICK) <= set(levers.LEVERS)
+
+
+def test_levers_quick_trains_and_measures_three_recipes(tmp_path):
+    """benchmarks/levers.py --quick: probe, 10 steps per recipe in two processes, chapter 5's measures."""
+    levers = load_levers_module()
+    data = run_quick("levers.py", tmp_path / "levers.json")
+    assert data["command"].endswith("--quick") and data["budget_seconds"] == 120
+    assert [lever["lever"] for lever in data["levers"]] == levers.QUICK
+    for lever in data["levers"]:
+        assert lever["steps"] == 10 and lever["steps_per_s_two_threads"] > 0
+        assert 0 <= lever["ratio"] and lever["fd"] > 0 and 0 < lever["share_real"] <= 1
+        assert lever["ratio"] == round(lever["share_generated"] / lever["share_real"], 4)
+
+
+def test_committed_levers_result_gives_every_recipe_its_120_s_of_steps():
+    levers = load_levers_module()
+    data = json.loads((ROOT / "benchmarks" / "results" / "levers.json").read_text())
+    assert not data["command"].endswith("--quick") and data["budget_seconds"] == 120
+    assert data["chapter_recipe"] == levers.CHAPTER, "the committed result measured another chapter recipe"
+    assert [lever["lever"] for lever in data["levers"]] == list(levers.LEVERS)
+    for lever in data["levers"]:
+        # steps/s is stored rounded to 0.1: the budget in steps is within 0.05 x 120 = 6 steps of it
+        assert abs(lever["steps"] - lever["steps_per_s_two_threads"] * data["budget_seconds"]) <= 6 + 1
+        assert lever["ratio"] == round(lever["share_generated"] / lever["share_real"], 4)
