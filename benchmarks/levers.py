@@ -129,7 +129,7 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=120.0, help="seconds of training with two threads (chapter 5: 120)")
     parser.add_argument("--probe-seconds", type=float, default=4.0, help="length of one speed probe of one recipe")
     parser.add_argument("--probe-rounds", type=int, default=3, help="rounds of probes; each recipe's median counts")
-    parser.add_argument("--quick", action="store_true", help="10 steps per recipe; nothing written unless --out")
+    parser.add_argument("--quick", action="store_true", help="3 recipes, 10 steps each; nothing written unless --out")
     parser.add_argument("--out", type=Path, default=None, help=f"where to write the JSON (default: {RESULTS})")
     args = parser.parse_args()
     from gantutor.results import run_header, write_result
@@ -146,7 +146,7 @@ def main() -> None:
         # the longest runs first, so that the two processes finish together
         runs = pool.map(train, sorted(budgets.items(), key=lambda item: -item[1]), chunksize=1)
     by_name = {run["lever"]: run for run in runs}
-    levers = [{"lever": name, "changes": {k: v for k, v in LEVERS[name].items()},
+    levers = [{"lever": name, "changes": dict(LEVERS[name]),
                "steps_per_s_two_threads": round(rates[name], 1), **by_name[name]} for name in names]
     result = {
         **header,
