@@ -25,7 +25,6 @@ import math
 
 import torch
 from torch import nn
-import torch.nn.functional as F
 
 __all__ = [
     "mode_coverage", "FeatureNet", "feature_net", "features", "class_probabilities", "confident_share",

@@ -1,7 +1,6 @@
 """Fixtures shared by the tests: a tiny MNIST folder, a built book."""
 from __future__ import annotations
 
-import gzip
 import json
 import os
 import shutil

@@ -18,9 +18,8 @@ import pytest
 import torch
 
 from gantutor.cli import main, train
-from gantutor.data import load_domain
 from gantutor.nets import Discriminator, Generator
-from gantutor.train import (Checkpoint, ShardedBatches, TensorBatches, Trainer, _convert_sync_batchnorm,
+from gantutor.train import (ShardedBatches, TensorBatches, Trainer, _convert_sync_batchnorm,
                             load_checkpoint)
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -38,7 +38,7 @@ import numpy as np
 import scipy.linalg
 
 from gantutor.metrics import (
-    FeatureNet, class_probabilities, confident_share, features, feature_net, frechet_distance,
+    class_probabilities, confident_share, features, feature_net, frechet_distance,
     gaussian_frechet_distance,
 )
 
