@@ -1,16 +1,30 @@
 """gantutor: the small PyTorch library behind the book *GANs and transfer, executed*.
 
-One module per idea (see the API reference in the book):
+One module per idea (see the API reference in the book), from the bottom of the import
+graph to the top; a module imports only from the lines above it:
 
-- :mod:`gantutor.device`     -- pick a device, seed everything, detect Colab
-- :mod:`gantutor.data`       -- the domain registry (real image domains, toy distributions)
-- :mod:`gantutor.nets`       -- toy MLPs, the size-generic DCGAN, weight init
-- :mod:`gantutor.losses`     -- GAN losses by name
-- :mod:`gantutor.latent`     -- latent priors: N(0, I) and a Gaussian mixture
-- :mod:`gantutor.train`      -- the one training loop of the whole book
-- :mod:`gantutor.viz`        -- grids, curves, animations
+- :mod:`gantutor.device`      -- pick a device, seed everything, detect Colab
+- :mod:`gantutor.storage`     -- files written atomically (checkpoints, weights, results)
+- :mod:`gantutor.losses`      -- GAN losses by name
+- :mod:`gantutor.theory`      -- chapter 1's 1-D quantities: optimal discriminator, JSD, value function
+- :mod:`gantutor.latent`      -- latent priors: N(0, I) and a mixture of islands
+- :mod:`gantutor.data`        -- the domain registry (real image domains, toy distributions)
+- :mod:`gantutor.nets`        -- toy MLPs, the size-generic DCGAN, the feature network, weight init
+- :mod:`gantutor.recipes`     -- every recipe the book trains: networks, training settings, steps
+- :mod:`gantutor.batches`     -- where the real batches come from
+- :mod:`gantutor.distributed` -- what only a multi-process run needs, behind one seam of the Trainer
+- :mod:`gantutor.pretrained`  -- shipped weights: load by name, verified by sha256
+- :mod:`gantutor.train`       -- the one training loop of the whole book, its callbacks and checkpoints
+- :mod:`gantutor.viz`         -- grids, curves, animations, toy and transfer plots
+- :mod:`gantutor.results`     -- the benchmarks' harness, and their results as tables
+- :mod:`gantutor.metrics`     -- the feature network's distances: FD, KID, precision/recall, modes
+- :mod:`gantutor.transfer`    -- adapting a trained GAN to a new domain
+- :mod:`gantutor.cli`         -- ``python -m gantutor.train`` (also ``python -m gantutor``)
+- :mod:`gantutor.widgets`     -- ToyGANLab, TrainingDashboard, TransferLab
+- :mod:`gantutor.exercises`   -- check functions for the exercises
 
-Modules are imported lazily so that ``import gantutor`` stays fast.
+``python -m gantutor.pretrained rebuild NAME`` (:mod:`gantutor.pretrained.rebuild`) trains a
+shipped file again. Modules are imported lazily so that ``import gantutor`` stays fast.
 """
 from __future__ import annotations
 
@@ -19,8 +33,8 @@ import importlib
 __version__ = "0.1.0"
 
 __all__ = [
-    "device", "data", "nets", "losses", "latent", "theory", "train", "metrics", "transfer",
-    "pretrained", "viz", "widgets", "exercises",
+    "device", "storage", "losses", "theory", "latent", "data", "nets", "recipes", "batches", "distributed",
+    "pretrained", "train", "viz", "results", "metrics", "transfer", "cli", "widgets", "exercises",
 ]
 
 

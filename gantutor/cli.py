@@ -1,4 +1,4 @@
-r"""Train the book's GANs from the command line: ``python -m gantutor.train``.
+r"""Train the book's GANs from the command line: ``python -m gantutor.train`` (or ``python -m gantutor``).
 
 One process (a laptop, one GPU)::
 
@@ -9,9 +9,10 @@ supervises them, and the same command becomes data-parallel training::
 
     torchrun --standalone --nproc_per_node=4 -m gantutor.train --domain mnist --steps 5000 --out runs/mnist
 
-Image domains train the book's DCGAN (:class:`gantutor.nets.Generator` and
-:class:`~gantutor.nets.Discriminator`); toy domains (``ring``, ``grid``, ``gaussian-1d``)
-train the small MLPs of chapter 2. ``DIR`` receives
+A run starts from a named recipe of :mod:`gantutor.recipes` (``--recipe``; default ``dcgan`` for
+image domains, the book's DCGAN :class:`gantutor.nets.Generator` and
+:class:`~gantutor.nets.Discriminator`, and ``toy`` for the toy domains ``ring``, ``grid``,
+``gaussian-1d``, the small MLPs of chapter 2); every other flag changes one setting of it. ``DIR`` receives
 
 - ``checkpoint.pt``: the latest checkpoint (written atomically; :meth:`Trainer.resume` reads it),
 - ``history.json``: the run's settings and the history (step, losses, D(x), D(G(z)), seconds),
@@ -27,17 +28,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Sequence
 
-import torch
 import torch.distributed as dist
 
-from .train import Callback, Checkpoint, Trainer, init_distributed, load_checkpoint
+from .distributed import init_distributed
+from .recipes import RECIPES, recipe
+from .storage import atomic_write, atomic_write_text
+from .train import Callback, Checkpoint, Trainer, load_checkpoint
 
 __all__ = ["build_parser", "train", "main"]
 
@@ -55,29 +56,32 @@ def build_parser() -> argparse.ArgumentParser:
                     "trains with DistributedDataParallel on K processes.",
     )
     parser.add_argument("--domain", required=True, help="a domain of gantutor.data.list_domains(): mnist, glyphs, ring, ...")
+    parser.add_argument("--recipe", default=None, choices=sorted(RECIPES),
+                        help="the recipe to start from (gantutor.recipes; default: dcgan for images, toy for toy "
+                             "domains); the flags below change single settings of it")
     parser.add_argument("--steps", type=int, default=None,
                         help="total training steps of the run (with --resume: continue up to this many)")
     parser.add_argument("--out", required=True, type=Path, help="folder for checkpoint.pt, history.json and samples/")
     parser.add_argument("--resume", action="store_true",
                         help="continue from OUT/checkpoint.pt if it exists (otherwise start afresh); the "
                              "checkpoint's settings (loss, batch size, learning rates, ...) are kept")
-    parser.add_argument("--loss", default="non-saturating", choices=sorted(LOSSES), help="the GAN loss")
+    parser.add_argument("--loss", default=None, choices=sorted(LOSSES), help="the GAN loss (default: the recipe's)")
     parser.add_argument("--dry-run", action="store_true",
                         help="a smoke test for CI: 2 steps on 64 images with tiny networks, files every step")
     parser.add_argument("--batch-size", type=int, default=None,
-                        help="real images per step and PROCESS (default 64, toy 256); global = this x processes")
-    parser.add_argument("--lr-g", type=float, default=None, help="generator learning rate (default 2e-4, toy 1e-3)")
-    parser.add_argument("--lr-d", type=float, default=None, help="discriminator learning rate (default 2e-4, toy 1e-3)")
-    parser.add_argument("--latent-dim", type=int, default=None, help="length of z (default 64, toy 2)")
-    parser.add_argument("--base-width", type=int, default=None, help="DCGAN width (default 64; 32 is 2x faster on a CPU)")
-    parser.add_argument("--hidden", type=int, default=None, help="toy MLP width (default 128)")
+                        help="real images per step and PROCESS (dcgan 64, toy 256); global = this x processes")
+    parser.add_argument("--lr-g", type=float, default=None, help="generator learning rate (dcgan 2e-4, toy 1e-3)")
+    parser.add_argument("--lr-d", type=float, default=None, help="discriminator learning rate (dcgan 2e-4, toy 1e-3)")
+    parser.add_argument("--latent-dim", type=int, default=None, help="length of z (dcgan 64, toy 2)")
+    parser.add_argument("--base-width", type=int, default=None, help="DCGAN width (dcgan 64; 32 is 2x faster on a CPU)")
+    parser.add_argument("--hidden", type=int, default=None, help="toy MLP width (toy 128)")
     parser.add_argument("--limit", type=int, default=None, help="train on the first LIMIT images only")
-    parser.add_argument("--d-steps", type=int, default=1, help="discriminator updates per generator update")
+    parser.add_argument("--d-steps", type=int, default=None, help="discriminator updates per generator update")
     parser.add_argument("--ema-decay", type=float, default=None, help="keep a moving average of G (e.g. 0.999)")
     parser.add_argument("--latent-components", type=int, default=None,
-                        help="draw z from a mixture of this many Gaussians (gantutor.latent.GaussianMixture; "
-                             "default: z ~ N(0, I))")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the weights, data order and noise")
+                        help="draw z from a mixture of this many Gaussians (gantutor.latent.MixturePrior; "
+                             "default: the recipe's, z ~ N(0, I))")
+    parser.add_argument("--seed", type=int, default=None, help="seed of the weights, data order and noise (default 0)")
     parser.add_argument("--checkpoint-every", type=int, default=None, help="steps between checkpoints (default 500)")
     parser.add_argument("--sample-every", type=int, default=None, help="steps between sample grids (default 500)")
     parser.add_argument("--log-every", type=int, default=None, help="steps between log lines (default 100)")
@@ -88,50 +92,39 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _resolve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> argparse.Namespace:
-    """Fill the defaults that depend on --dry-run and on the kind of domain; check the numbers."""
+    """Check the numbers and build the run's recipe (``args.recipe``) from the named one and the flags."""
     from .data import list_domains
 
     kinds = {info.name: info.kind for info in list_domains()}
     key = args.domain.strip().lower().replace("_", "-")
     if key not in kinds:
         parser.error(f"unknown domain {args.domain!r}; known domains: {', '.join(kinds)}")
-    args.domain, toy = key, kinds[key] == "toy"
+    args.domain, args.toy = key, kinds[key] == "toy"
     dry = _DRY_RUN if args.dry_run else {}
-    defaults = dict(steps=dry.get("steps"), batch_size=dry.get("batch_size", 256 if toy else 64),
-                    lr_g=1e-3 if toy else 2e-4, lr_d=1e-3 if toy else 2e-4, latent_dim=2 if toy else 64,
-                    base_width=dry.get("base_width", 64), hidden=dry.get("hidden", 128), limit=dry.get("limit"),
-                    checkpoint_every=dry.get("every", 500), sample_every=dry.get("every", 500),
-                    log_every=dry.get("every", 100))
-    for name, value in defaults.items():
+    for name, value in dict(steps=dry.get("steps"), limit=dry.get("limit"), checkpoint_every=dry.get("every", 500),
+                            sample_every=dry.get("every", 500), log_every=dry.get("every", 100)).items():
         if getattr(args, name) is None:
             setattr(args, name, value)
     if args.steps is None:
         parser.error("--steps is required (or use --dry-run)")
     for name in ("steps", "d_steps", "batch_size", "latent_dim", "base_width", "hidden", "checkpoint_every",
-                 "sample_every", "log_every") + tuple(name for name in ("limit", "latent_components")
-                                                      if getattr(args, name) is not None):
-        if getattr(args, name) < (0 if name == "steps" else 1):
-            parser.error(f"--{name.replace('_', '-')} must be {'>= 0' if name == 'steps' else 'positive'}, "
-                         f"got {getattr(args, name)}")
-    args.toy = toy
-    return args
-
-
-def _atomic_write(path: Path, write) -> None:
-    """``write(file)`` into a temporary file next to ``path``, then rename it over ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+                 "sample_every", "log_every", "limit", "latent_components"):
+        value = getattr(args, name)
+        if value is not None and value < (0 if name == "steps" else 1):
+            parser.error(f"--{name.replace('_', '-')} must be {'>= 0' if name == 'steps' else 'positive'}, got {value}")
+    base = recipe(args.recipe or ("toy" if args.toy else "dcgan"))
+    if (base.family == "mlp") != args.toy:
+        parser.error(f"--recipe {base.name} trains {'points' if base.family == 'mlp' else 'images'}, "
+                     f"but --domain {args.domain} has {'points' if args.toy else 'images'}")
+    width = (args.hidden or dry.get("hidden")) if args.toy else (args.base_width or dry.get("base_width"))
+    changes = dict(loss=args.loss, batch_size=args.batch_size or dry.get("batch_size"), lr_g=args.lr_g,
+                   lr_d=args.lr_d, latent_dim=args.latent_dim, width=width, d_steps=args.d_steps,
+                   ema_decay=args.ema_decay, latent_components=args.latent_components, seed=args.seed)
     try:
-        with os.fdopen(handle, "wb") as file:
-            write(file)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes private files; these are plain outputs
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+        args.recipe = base.with_changes(**{k: v for k, v in changes.items() if v is not None})
+    except ValueError as error:
+        parser.error(str(error))
+    return args
 
 
 def _save_samples(trainer: Trainer, path: Path, toy: bool) -> None:
@@ -141,8 +134,7 @@ def _save_samples(trainer: Trainer, path: Path, toy: bool) -> None:
     import matplotlib.pyplot as plt
 
     if toy:
-        points = trainer.sample(1000, z=torch.randn(1000, trainer.latent_dim,
-                                                     generator=torch.Generator().manual_seed(trainer.seed + 12345)))
+        points = trainer.sample(1000, z=trainer.fixed_noise(1000))
         figure, ax = plt.subplots(figsize=(4, 4))
         centres = getattr(trainer.data, "centres", None)
         if points.shape[1] == 1:
@@ -154,13 +146,13 @@ def _save_samples(trainer: Trainer, path: Path, toy: bool) -> None:
             ax.set_aspect("equal")
         ax.set_title(f"step {trainer.step_count}")
         figure.tight_layout()
-        _atomic_write(path, lambda file: figure.savefig(file, format="png", dpi=80))
+        atomic_write(path, lambda file: figure.savefig(file, format="png", dpi=80))
         plt.close(figure)
     else:
         from .viz import image_grid
 
         grid = image_grid(trainer.sample(64), nrow=8)
-        _atomic_write(path, lambda file: plt.imsave(file, grid, cmap="gray", vmin=0, vmax=1, format="png"))
+        atomic_write(path, lambda file: plt.imsave(file, grid, cmap="gray", vmin=0, vmax=1, format="png"))
 
 
 class _RunFiles(Callback):
@@ -179,9 +171,10 @@ class _RunFiles(Callback):
             "domain": args.domain, "loss": trainer.loss.name, "step": trainer.step_count,
             "world_size": trainer.world_size, "batch_size_per_process": trainer.batch_size,
             "global_batch_size": trainer.global_batch_size, "device": str(trainer.device),
+            "config": trainer.config.to_dict(), "latent": trainer.latent.describe(),
             "argv": getattr(args, "argv", None), "history": trainer.history,
         }
-        _atomic_write(self.out / "history.json", lambda file: file.write(json.dumps(record, indent=1).encode()))
+        atomic_write_text(self.out / "history.json", json.dumps(record, indent=1))
 
     def samples(self, trainer: Trainer) -> None:
         if trainer.is_main_process:
@@ -213,26 +206,14 @@ class _RunFiles(Callback):
         self.write_history(trainer)
 
 
-def _networks(args: argparse.Namespace, domain) -> tuple[torch.nn.Module, torch.nn.Module]:
-    from .nets import Discriminator, Generator, MLPDiscriminator, MLPGenerator
-
-    if args.toy:
-        dim = domain.centres.shape[1]
-        return (MLPGenerator(args.latent_dim, dim, args.hidden, 2), MLPDiscriminator(dim, args.hidden, 2))
-    channels, size, _ = domain.image_shape
-    return (Generator(args.latent_dim, channels, args.base_width, size),
-            Discriminator(channels, args.base_width, size))
-
-
 def train(argv: Sequence[str] | None = None) -> Trainer:
     """Run the command (arguments as on the command line) and return the trained :class:`Trainer`.
 
-    Under torchrun it joins the process group (:func:`gantutor.train.init_distributed`);
+    Under torchrun it joins the process group (:func:`gantutor.distributed.init_distributed`);
     it leaves the group open so that a calling script can still use it.
     """
     from .data import load_domain
-    from .device import pick_device, seed_everything
-    from .latent import GaussianMixture
+    from .device import pick_device
 
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -245,7 +226,6 @@ def train(argv: Sequence[str] | None = None) -> Trainer:
                          "(or the CPU: set GANTUTOR_DEVICE=cpu)")
         device = pick_device(args.device)
     main_process = rank == 0
-    seed_everything(args.seed)
     domain = load_domain(args.domain, limit=None if args.toy else args.limit, verbose=main_process)
     checkpoint = args.out / "checkpoint.pt"
     callbacks = [Checkpoint(checkpoint, every=args.checkpoint_every), _RunFiles(args, args.steps)]
@@ -269,12 +249,8 @@ def train(argv: Sequence[str] | None = None) -> Trainer:
     else:
         if args.resume and main_process:
             print(f"gantutor.train: no checkpoint in {args.out} yet, starting afresh", flush=True)
-        generator, discriminator = _networks(args, domain)
-        trainer = Trainer(generator, discriminator, domain, loss=args.loss, batch_size=args.batch_size,
-                          lr_g=args.lr_g, lr_d=args.lr_d, d_steps=args.d_steps, ema_decay=args.ema_decay,
-                          latent=(GaussianMixture(args.latent_dim, args.latent_components, seed=args.seed)
-                                  if args.latent_components else None),
-                          device=device, seed=args.seed, callbacks=callbacks, sync_batchnorm=args.sync_batchnorm)
+        trainer = Trainer.from_recipe(args.recipe, domain, device=device, callbacks=callbacks,
+                                      sync_batchnorm=args.sync_batchnorm)
     if main_process:
         print(f"gantutor.train: {world_size} process(es) on {device}, batch {trainer.batch_size} per process, "
               f"global batch {trainer.global_batch_size}, steps {trainer.step_count} -> {args.steps}", flush=True)

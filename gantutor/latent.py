@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["StandardNormal", "GaussianMixture", "build_prior"]
+__all__ = ["StandardNormal", "MixturePrior", "build_prior"]
 
 
 class StandardNormal:
@@ -39,7 +39,7 @@ class StandardNormal:
         return f"StandardNormal(latent_dim={self.latent_dim})"
 
 
-class GaussianMixture(StandardNormal):
+class MixturePrior(StandardNormal):
     r"""``z = c_k + \varepsilon``: a uniformly chosen centre ``c_k`` plus ``N(0, I)`` noise.
 
     The ``components`` centres are drawn once from ``N(0, scale^2 I)`` with ``seed``, so
@@ -73,15 +73,16 @@ class GaussianMixture(StandardNormal):
         return self.centres.to(noise.device)[index] + noise
 
     def describe(self) -> dict:
-        return {"name": "GaussianMixture", "latent_dim": self.latent_dim, "components": self.components,
+        return {"name": "MixturePrior", "latent_dim": self.latent_dim, "components": self.components,
                 "scale": self.scale, "seed": self.seed}
 
     def __repr__(self) -> str:
-        return (f"GaussianMixture(latent_dim={self.latent_dim}, components={self.components}, "
+        return (f"MixturePrior(latent_dim={self.latent_dim}, components={self.components}, "
                 f"scale={self.scale}, seed={self.seed})")
 
 
-_PRIORS = {cls.__name__: cls for cls in (StandardNormal, GaussianMixture)}
+_PRIORS = {cls.__name__: cls for cls in (StandardNormal, MixturePrior)}
+_PRIORS["GaussianMixture"] = MixturePrior  # the name checkpoints written before the rename carry
 
 
 def build_prior(description: dict) -> StandardNormal:
@@ -89,5 +90,5 @@ def build_prior(description: dict) -> StandardNormal:
     description = dict(description)
     name = description.pop("name", None)
     if name not in _PRIORS:
-        raise ValueError(f"unknown latent prior {name!r}; known: {', '.join(_PRIORS)}")
+        raise ValueError(f"unknown latent prior {name!r}; known: StandardNormal, MixturePrior")
     return _PRIORS[name](**description)

@@ -26,8 +26,11 @@ import math
 import torch
 from torch import nn
 
+from .nets import FeatureNet
+from .pretrained import load
+
 __all__ = [
-    "mode_coverage", "FeatureNet", "feature_net", "features", "class_probabilities", "confident_share",
+    "mode_coverage", "feature_net", "features", "class_probabilities", "confident_share",
     "frechet_distance", "gaussian_frechet_distance", "polynomial_kernel", "kernel_distance", "precision_recall",
     "sample_images", "evaluate",
 ]
@@ -79,67 +82,6 @@ def mode_coverage(samples: torch.Tensor, centres: torch.Tensor, sigma: float,
 
 # --------------------------------------------------------------------------- the feature network
 
-class FeatureNet(nn.Module):
-    r"""A LeNet-like classifier of 28×28 grey images whose penultimate layer serves as features.
-
-    .. code-block:: text
-
-        (N, 1, 28, 28) -> Conv 5x5 stride 2 (w)  ReLU  -> (N, w, 14, 14)
-                       -> Conv 5x5 stride 2 (2w) ReLU  -> (N, 2w, 7, 7)
-                       -> Linear -> (N, feature_dim) ReLU          <- features()
-                       -> Dropout -> Linear -> (N, num_classes)    <- forward(): logits
-
-    LeNet's layout (two 5×5 convolutions, two linear layers) with strided convolutions
-    in place of convolution + pooling: the same receptive field at a quarter of the cost,
-    so that 20,000 images pass in a couple of seconds on two CPU cores.
-
-    The shipped network (``gantutor.pretrained.load("feature-net")``) is trained on the
-    train splits of the offline domains ``mnist``, ``digits``, ``glyphs``, ``mnist-edges``
-    and ``mnist-negative``. Its classes are **domain × label**, named ``"domain:label"``
-    (``"mnist:3"``, ``"glyphs:A"``, ``"mnist-negative:7"``): 10 + 10 + 26 + 10 + 10 = 66
-    classes, plus one reject class ``"other:junk"`` trained on blank, constant and noise
-    images (so that a blank square is not confidently called a "1"). Its features separate
-    both *what* is drawn and *how* (stroke, edge, inverted, blurry, printed), which is what
-    a distance between image sets must see.
-
-    Args:
-        classes: class names ``"domain:label"``, in the order of the logits.
-        width: channels of the first convolution (the second has ``2·width``).
-        feature_dim: length ``d`` of the feature vector.
-    """
-
-    def __init__(self, classes: list[str], width: int = 16, feature_dim: int = 128) -> None:
-        super().__init__()
-        if not classes:
-            raise ValueError("a FeatureNet needs at least one class name")
-        self.classes = list(classes)
-        self.config = dict(classes=self.classes, width=width, feature_dim=feature_dim)
-        self.feature_dim = feature_dim
-        self.body = nn.Sequential(
-            nn.Conv2d(1, width, 5, stride=2, padding=2), nn.ReLU(inplace=True),              # 28 -> 14
-            nn.Conv2d(width, 2 * width, 5, stride=2, padding=2), nn.ReLU(inplace=True),      # 14 -> 7
-            nn.Flatten(), nn.Linear(2 * width * 7 * 7, feature_dim), nn.ReLU(inplace=True),
-        )
-        self.dropout = nn.Dropout(0.3)
-        self.head = nn.Linear(feature_dim, len(self.classes))
-
-    @property
-    def domains(self) -> list[str]:
-        """The image domains the classes come from, in order (without the reject class's ``"other"``)."""
-        return [d for d in dict.fromkeys(name.split(":", 1)[0] for name in self.classes) if d != REJECT_DOMAIN]
-
-    def features(self, images: torch.Tensor) -> torch.Tensor:
-        """``(N, 1, 28, 28)`` in ``[-1, 1]`` → ``(N, feature_dim)`` penultimate activations (≥ 0)."""
-        return self.body(images)
-
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        """``(N, 1, 28, 28)`` → ``(N, num_classes)`` logits."""
-        return self.head(self.dropout(self.body(images)))
-
-
-#: The domain part of the feature network's reject class ``"other:junk"``.
-REJECT_DOMAIN = "other"
-
 _FEATURE_NET: FeatureNet | None = None
 
 
@@ -147,8 +89,6 @@ def feature_net() -> FeatureNet:
     """The shipped feature network (loaded once, verified by sha256, in eval mode, on the CPU)."""
     global _FEATURE_NET
     if _FEATURE_NET is None:
-        from .pretrained import load
-
         _FEATURE_NET = load("feature-net")
     return _FEATURE_NET
 

@@ -1,20 +1,29 @@
-"""Measured results: written by the benchmarks, and any such JSON file rendered as Markdown tables.
+"""Measured results: the benchmarks' shared harness, and any result file rendered as Markdown tables.
 
-The benchmarks write ``benchmarks/results/*.json`` with whatever structure suits them. The
-benchmarks appendix shows every one of them without knowing that structure in advance:
+Every script in ``benchmarks/`` runs through :class:`BenchmarkRun`: the same ``--quick`` (a smoke
+run in seconds that exercises every code path and writes nothing unless ``--out`` is given) and
+``--out`` flags, the same header (:func:`run_header`: which benchmark, the command, the machine,
+the versions, when, the load), and the same atomic write of ``benchmarks/results/NAME.json``.
+
+The result files have whatever structure suits each benchmark. The benchmarks appendix shows
+every one of them without knowing that structure in advance:
 scalars become a key/value table, a mapping of mappings becomes a table with one row per key,
 a list of mappings becomes a table with one row per item, and deeper levels get their own tables.
 """
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
+import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Sequence
 
-__all__ = ["find_results", "load_results", "markdown_tables", "run_header", "write_result"]
+from .storage import atomic_write_text
+
+__all__ = ["BenchmarkRun", "find_results", "load_results", "markdown_tables", "run_header", "write_result"]
 
 Table = tuple[str, list[str], list[list[str]]]
 
@@ -44,7 +53,7 @@ def run_header(benchmark: str, command: str) -> dict[str, Any]:
     """
     import torch
 
-    from gantutor.device import describe_machine
+    from .device import describe_machine
 
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     return {"benchmark": benchmark, "command": command, "machine": describe_machine("cpu"),
@@ -54,12 +63,72 @@ def run_header(benchmark: str, command: str) -> dict[str, Any]:
 
 
 def write_result(result: dict[str, Any], path: str | Path) -> Path:
-    """Write ``result`` as indented JSON to ``path`` (creating its folder) and say so."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(result, indent=2) + "\n")
+    """Write ``result`` as indented JSON to ``path`` atomically (creating its folder) and say so."""
+    path = atomic_write_text(path, json.dumps(result, indent=2) + "\n")
     print(f"wrote {path}")
     return path
+
+
+class BenchmarkRun:
+    """One run of a benchmark script: its arguments, its header and where its result goes.
+
+    >>> run = BenchmarkRun("demo", __doc__, Path(__file__).parent / "results",
+    ...                    configure=lambda parser: parser.add_argument("--steps", type=int, default=100))
+    >>> steps = 2 if run.quick else run.args.steps
+    >>> run.finish({"steps": steps, "value": 42})   # header + result + seconds, written unless --quick
+
+    Args:
+        name: the benchmark's name; its result file is ``folder / f"{name}.json"``.
+        description: the script's help text (its docstring).
+        folder: the results folder (``benchmarks/results``).
+        argv: the command-line arguments (default: ``sys.argv[1:]``).
+        configure: adds the script's own arguments to the parser.
+    """
+
+    def __init__(self, name: str, description: str | None, folder: str | Path, argv: Sequence[str] | None = None,
+                 configure: Callable[[argparse.ArgumentParser], None] | None = None) -> None:
+        self.name, self.folder = name, Path(folder)
+        parser = argparse.ArgumentParser(prog=f"python benchmarks/{name}.py", description=description,
+                                         formatter_class=argparse.RawDescriptionHelpFormatter)
+        parser.add_argument("--quick", action="store_true",
+                            help="a smoke run in seconds that exercises every code path; writes nothing unless --out")
+        parser.add_argument("--out", type=Path, default=None,
+                            help=f"where to write the JSON (default: {self.folder.name}/{name}.json; none with --quick)")
+        if configure is not None:
+            configure(parser)
+        self.parser = parser
+        self.argv = list(sys.argv[1:] if argv is None else argv)
+        self.args = parser.parse_args(self.argv)
+        self.quick: bool = self.args.quick
+        self.header = run_header(name, " ".join([f"python benchmarks/{name}.py", *_without_out(self.argv)]))
+        self.started = time.time()
+
+    @property
+    def out(self) -> Path | None:
+        """The result file: ``--out``, else the results folder's (none for a ``--quick`` run)."""
+        if self.args.out is not None:
+            return self.args.out
+        return None if self.quick else self.folder / f"{self.name}.json"
+
+    def finish(self, result: dict[str, Any]) -> dict[str, Any]:
+        """The header, ``result``, ``quick`` and the run's ``seconds``, written to :attr:`out` (if any)."""
+        full = {**self.header, **result, "quick": self.quick, "seconds": round(time.time() - self.started, 1)}
+        if self.out is not None:
+            write_result(full, self.out)
+        return full
+
+
+def _without_out(argv: list[str]) -> list[str]:
+    """The arguments without ``--out PATH`` (where a result is written is not how it was measured)."""
+    shown, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--out":
+            skip = True
+        elif not arg.startswith("--out="):
+            shown.append(arg)
+    return shown
 
 
 def load_results(folder: str | Path) -> dict[str, Any]:

@@ -27,8 +27,8 @@ from torch import nn
 from .nets import build, describe
 from .train import Callback, Trainer
 
-__all__ = ["STRATEGIES", "DEFAULT_LR", "adapt", "trainable_parameters", "diffaugment", "AdaptResult",
-           "Evaluator", "check_compatible"]
+__all__ = ["STRATEGIES", "DEFAULT_LR", "adapt", "trainable_parameters", "strategy_map", "diffaugment",
+           "AdaptResult", "Evaluator", "check_compatible"]
 
 STRATEGIES = ("scratch", "finetune", "freeze_d", "affine")
 
@@ -115,6 +115,12 @@ def trainable_parameters(generator: nn.Module, discriminator: nn.Module, strateg
         raise ValueError("the 'affine' strategy needs a generator with BatchNorm layers")
     d_top = list(discriminator.blocks[-1].parameters()) + list(discriminator.head.parameters())
     return g_affine, d_top
+
+
+def strategy_map(generator: nn.Module, discriminator: nn.Module,
+                 strategies=STRATEGIES) -> dict[str, tuple[list[nn.Parameter], list[nn.Parameter]]]:
+    """``{strategy: (g_params, d_params)}``: what each strategy trains (for :func:`gantutor.viz.plot_strategy_map`)."""
+    return {s: trainable_parameters(generator, discriminator, s) for s in strategies}
 
 
 class Evaluator(Callback):

@@ -12,7 +12,8 @@ import numpy as np
 import torch
 
 __all__ = ["image_grid", "show_images", "plot_history", "animate", "smooth",
-           "decision_surface", "generator_gradients", "plot_toy", "animate_toy"]
+           "decision_surface", "generator_gradients", "plot_toy", "animate_toy",
+           "plot_strategy_map", "plot_fd_curves"]
 
 
 # --------------------------------------------------------------------------- images
@@ -225,31 +226,30 @@ def animate_toy(frames: Sequence[tuple[int, torch.Tensor]], real: torch.Tensor |
     return _html_animation(fig, draw, len(frames), interval)
 
 
-
-# --------------------------------------------------------------------------- evaluation (chapter 6)
-
-
 # --------------------------------------------------------------------------- transfer (chapter 7)
 
-def plot_strategy_map(generator, discriminator, strategies: Sequence[str] | None = None, ax=None):
-    """Which blocks of G and D each transfer strategy trains, computed from
-    :func:`gantutor.transfer.trainable_parameters` (green: trained, grey: frozen, hatched: partly)."""
+def plot_strategy_map(generator, discriminator, trained: dict, ax=None):
+    """Which blocks of G and D each strategy trains (green: trained, grey: frozen, hatched: partly).
+
+    Args:
+        generator, discriminator: the DCGAN pair (``.blocks``; D also ``.head``).
+        trained: ``{strategy: (g_params, d_params)}``, the parameters each strategy trains, e.g.
+            :func:`gantutor.transfer.strategy_map`; one row per strategy, in this order.
+    """
     from matplotlib.patches import Rectangle
 
-    from .transfer import STRATEGIES, trainable_parameters
-
-    strategies = list(strategies or STRATEGIES)
+    strategies = list(trained)
     parts = [("G", f"G block {i}", block) for i, block in enumerate(generator.blocks)]
     parts += [("D", f"D block {i}", block) for i, block in enumerate(discriminator.blocks)]
     parts += [("D", "D head", discriminator.head)]
     if ax is None:
         _, ax = plt.subplots(figsize=(1.3 * len(parts) + 1.5, 0.6 * len(strategies) + 1))
     for row, strategy in enumerate(strategies):
-        g_params, d_params = trainable_parameters(generator, discriminator, strategy)
-        trained = {id(p) for p in g_params + d_params}
+        g_params, d_params = trained[strategy]
+        moving = {id(p) for p in list(g_params) + list(d_params)}
         for col, (_, label, module) in enumerate(parts):
             params = list(module.parameters())
-            share = sum(p.numel() for p in params if id(p) in trained) / max(1, sum(p.numel() for p in params))
+            share = sum(p.numel() for p in params if id(p) in moving) / max(1, sum(p.numel() for p in params))
             colour = "#4caf50" if share == 1 else ("#c8e6c9" if share > 0 else "#bdbdbd")
             ax.add_patch(Rectangle((col, -row), 0.9, 0.8, facecolor=colour, edgecolor="black",
                                    hatch="//" if 0 < share < 1 else None))

@@ -94,7 +94,8 @@ def test_chapter5_open_loop_equals_trainer():
     """The hand-written ``train_step`` of chapter 5 and ``Trainer.step`` make the same updates."""
     import torch.nn.functional as F
 
-    from gantutor.train import TensorBatches, Trainer
+    from gantutor.batches import TensorBatches
+    from gantutor.train import Trainer
 
     ns = run_cells("05_training.ipynb", "open-loop", {"F": F})
     train_step = ns["train_step"]

@@ -19,8 +19,9 @@ import torch
 
 from gantutor.cli import main, train
 from gantutor.nets import Discriminator, Generator
-from gantutor.train import (ShardedBatches, TensorBatches, Trainer, _convert_sync_batchnorm,
-                            load_checkpoint)
+from gantutor.batches import TensorBatches
+from gantutor.distributed import ShardedBatches, convert_sync_batchnorm
+from gantutor.train import Trainer, load_checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -207,7 +208,7 @@ def test_distributed_needs_a_process_group():
 
 def test_sync_batchnorm_keeps_the_checkpoint_format():
     plain = Generator(base_width=8)
-    synced = _convert_sync_batchnorm(Generator(base_width=8), torch.device("cpu"))
+    synced = convert_sync_batchnorm(Generator(base_width=8), torch.device("cpu"))
     assert sum("Sync" in type(m).__name__ for m in synced.modules()) == 2
     assert synced.state_dict().keys() == plain.state_dict().keys()
     plain.load_state_dict(synced.state_dict())  # a synced run's checkpoint loads into the plain networks
@@ -228,8 +229,8 @@ def test_one_process_writes_checkpoint_history_and_samples_and_resumes(tmp_path,
     mixture = tmp_path / "mixture"
     assert main(["--domain", "ring", "--dry-run", "--latent-components", "4", "--device", "cpu",
                  *quiet_args(mixture)]) == 0
-    assert load_checkpoint(mixture / "checkpoint.pt")["config"]["latent"] == {
-        "name": "GaussianMixture", "latent_dim": 2, "components": 4, "scale": 1.0, "seed": 0}
+    assert load_checkpoint(mixture / "checkpoint.pt")["latent"] == {
+        "name": "MixturePrior", "latent_dim": 2, "components": 4, "scale": 1.0, "seed": 0}
     toy = tmp_path / "toy"  # resuming: the toy GAN, which loads in no time
     assert main(["--domain", "ring", "--dry-run", "--resume", "--device", "cpu", *quiet_args(toy)]) == 0
     assert "no checkpoint" in capsys.readouterr().out

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from gantutor.data import load_domain
-from gantutor.latent import GaussianMixture, StandardNormal, build_prior
+from gantutor.latent import MixturePrior, StandardNormal, build_prior
 from gantutor.nets import Discriminator, Generator
 from gantutor.train import Trainer
 
@@ -16,7 +16,7 @@ def test_standard_normal_draws_what_randn_draws():
 
 
 def test_mixture_samples_sit_near_their_own_centre():
-    prior = GaussianMixture(64, components=10, scale=2.0, seed=1)
+    prior = MixturePrior(64, components=10, scale=2.0, seed=1)
     z = prior.sample(2000, generator=torch.Generator().manual_seed(0))
     assert z.shape == (2000, 64)
     distances = torch.cdist(z, prior.centres)  # (2000, 10)
@@ -28,24 +28,24 @@ def test_mixture_samples_sit_near_their_own_centre():
 
 
 def test_same_arguments_give_the_same_prior_and_describe_round_trips():
-    a = GaussianMixture(16, components=7, scale=1.5, seed=4)
+    a = MixturePrior(16, components=7, scale=1.5, seed=4)
     b = build_prior(a.describe())
-    assert isinstance(b, GaussianMixture) and torch.equal(a.centres, b.centres)
-    assert not torch.equal(a.centres, GaussianMixture(16, components=7, scale=1.5, seed=5).centres)
+    assert isinstance(b, MixturePrior) and torch.equal(a.centres, b.centres)
+    assert not torch.equal(a.centres, MixturePrior(16, components=7, scale=1.5, seed=5).centres)
     assert isinstance(build_prior(StandardNormal(3).describe()), StandardNormal)
 
 
 def test_bad_priors_fail_clearly():
     with pytest.raises(ValueError, match="components"):
-        GaussianMixture(8, components=0)
+        MixturePrior(8, components=0)
     with pytest.raises(ValueError, match="scale"):
-        GaussianMixture(8, scale=0)
+        MixturePrior(8, scale=0)
     with pytest.raises(ValueError, match="unknown latent prior 'Uniform'"):
         build_prior({"name": "Uniform", "latent_dim": 3})
     data = load_domain("mnist", limit=64, verbose=False)
     with pytest.raises(ValueError, match="latent_dim=16"):
         Trainer(Generator(latent_dim=16, base_width=8), Discriminator(base_width=8), data,
-                latent=GaussianMixture(8), device="cpu")
+                latent=MixturePrior(8), device="cpu")
 
 
 def test_trainer_trains_on_the_prior_and_resumes_exactly(tmp_path):
@@ -54,7 +54,7 @@ def test_trainer_trains_on_the_prior_and_resumes_exactly(tmp_path):
     def trainer(**kwargs):
         torch.manual_seed(0)
         return Trainer(Generator(latent_dim=16, base_width=8), Discriminator(base_width=8), data, batch_size=16,
-                       device="cpu", latent=GaussianMixture(16, components=5, scale=3.0), **kwargs)
+                       device="cpu", latent=MixturePrior(16, components=5, scale=3.0), **kwargs)
 
     t = trainer()
     fixed = t.fixed_noise(200)
@@ -63,7 +63,7 @@ def test_trainer_trains_on_the_prior_and_resumes_exactly(tmp_path):
     t.save(tmp_path / "run.pt")
     t.fit(3, progress=False)
     resumed = Trainer.resume(tmp_path / "run.pt", device="cpu")
-    assert isinstance(resumed.latent, GaussianMixture) and torch.equal(resumed.latent.centres, t.latent.centres)
+    assert isinstance(resumed.latent, MixturePrior) and torch.equal(resumed.latent.centres, t.latent.centres)
     resumed.fit(3, progress=False)
     for name, value in t.generator.state_dict().items():
         assert torch.equal(value, resumed.generator.state_dict()[name]), name

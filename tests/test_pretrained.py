@@ -6,8 +6,10 @@ import pytest
 import torch
 
 from gantutor import pretrained
-from gantutor.metrics import FeatureNet
-from gantutor.pretrained import AssetError, asset_dir, load, manifest, rebuild, verify
+from gantutor.nets import FEATURE_DOMAINS, FeatureNet
+from gantutor.pretrained import AssetError, asset_dir, load, manifest, verify
+from gantutor.pretrained.cli import main
+from gantutor.pretrained.rebuild import SNAPSHOT_STEPS, rebuild
 
 
 def test_every_shipped_file_matches_the_manifest():
@@ -32,7 +34,7 @@ def test_all_shipped_weights_fit_in_10_mb():
 
 def test_feature_net_manifest_records_accuracy_per_domain():
     quality = manifest()["assets"]["feature-net"]["quality"]["test_accuracy"]
-    assert set(quality) == set(pretrained.FEATURE_DOMAINS)
+    assert set(quality) == set(FEATURE_DOMAINS)
     assert all(value > 0.9 for value in quality.values()), quality
 
 
@@ -80,7 +82,7 @@ def test_rebuild_feature_net_end_to_end(tmp_path):
     assert isinstance(net, FeatureNet) and len(net.classes) == 67
     assert verify(root=tmp_path) == {"feature-net": True}
     # the command line calls the same code
-    assert pretrained.main(["verify", "--root", str(tmp_path)]) == 0
+    assert main(["verify", "--root", str(tmp_path)]) == 0
 
 
 def test_shipped_gans_load_ready_and_record_their_quality():
@@ -102,7 +104,7 @@ def test_shipped_gans_load_ready_and_record_their_quality():
 
 def test_snapshots_are_fp16_on_disk_and_float32_when_loaded():
     snapshots = load("dcgan-mnist-snapshots")
-    assert [step for step, _ in snapshots] == list(pretrained.SNAPSHOT_STEPS)
+    assert [step for step, _ in snapshots] == list(SNAPSHOT_STEPS)
     raw = torch.load(asset_dir() / "dcgan-mnist-snapshots.pt", weights_only=True)
     assert raw["generators"][0]["state"]["blocks.0.0.weight"].dtype == torch.float16
     assert all(p.dtype == torch.float32 for _, g in snapshots for p in g.parameters())

@@ -5,7 +5,8 @@ import torch
 
 from gantutor.data import load_domain
 from gantutor.nets import Discriminator, Generator, MLPDiscriminator, MLPGenerator
-from gantutor.train import Checkpoint, Snapshots, Trainer, atomic_save, load_checkpoint
+from gantutor.storage import atomic_save
+from gantutor.train import Checkpoint, Snapshots, Trainer, load_checkpoint
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from typing import Callable
 
 from . import toy
 from .images import (
-    SPLITS, ImageDomain, data_root, download_allowed, load_digits, load_glyphs, load_mnist,
+    SPLITS, ImageDomain, data_root, load_digits, load_glyphs, load_mnist,
     load_mnist_edges, load_mnist_negative, load_torchvision,
 )
 from .toy import GaussianMixture

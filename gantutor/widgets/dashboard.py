@@ -89,7 +89,6 @@ class TrainingDashboard(Callback):
 
     def on_fit_start(self, trainer) -> None:
         self._live = self.display if self.display is not None else _in_notebook()
-        self._target = trainer.step_count + 0  # for the status line
         self.redraw(trainer)
         if self._live:
             self._show(self.widget)

@@ -17,6 +17,8 @@ How it stays fast and portable
   steps per frame, then a redraw, then it yields, so the kernel still handles clicks (pause!)
   and other cells. Without a running event loop (a script, a test) play runs a bounded number
   of frames and returns.
+- Training is :meth:`Trainer.fit <gantutor.train.Trainer.fit>` for ``steps per frame`` steps, and the
+  curves are ``trainer.history``.
 - Every control and button calls a plain method (:meth:`step_clicked`, :meth:`play_clicked`,
   :meth:`pause_clicked`, :meth:`reset`, :meth:`render`), so tests drive the lab without a browser.
 
@@ -87,7 +89,7 @@ class ToyGANLab:
         self._task = None
         self._rebuilds = 0
         self.trainer: Trainer | None = None
-        self.history: dict[str, list[float]] = {}
+        self.renders: dict[str, list[int]] = {"step": [], "modes": []}  # mode coverage at each redraw
         self.coverage: dict | None = None
         self.message = ""
 
@@ -164,7 +166,13 @@ class ToyGANLab:
     @property
     def step_count(self) -> int:
         """Training steps since the last reset."""
-        return len(self.history.get("step", []))
+        return self.trainer.step_count if self.trainer is not None else 0
+
+    @property
+    def history(self) -> dict[str, list[float]]:
+        """The trainer's history since the last reset, plus the modes covered at each redraw
+        (``render_step``, ``modes``)."""
+        return {**self.trainer.history, "render_step": self.renders["step"], "modes": self.renders["modes"]}
 
     def reset(self) -> None:
         """New networks and a new Trainer from the seed, with the current settings; clears the history."""
@@ -175,22 +183,30 @@ class ToyGANLab:
         self.generator = MLPGenerator(settings["latent_dim"], self.domain.dim, settings["hidden"], settings["depth"])
         self.discriminator = MLPDiscriminator(self.domain.dim, settings["hidden"], settings["depth"])
         self._rebuilds = 0
+        self.trainer = None
         self._build_trainer()
         self.fixed_z = torch.randn(self.num_points, settings["latent_dim"],
                                    generator=torch.Generator().manual_seed(self.seed + 7))
         self.real = self.domain.sample(self.num_points, generator=torch.Generator().manual_seed(self.seed + 8))
-        self.history = {"step": [], "d_loss": [], "g_loss": [], "render_step": [], "modes": []}
+        self.renders = {"step": [], "modes": []}
         self.message = ""
         self._real_points.set_offsets(self.real.numpy())
         self.render()
 
     def _build_trainer(self) -> None:
-        """A Trainer around the current networks with the current training settings."""
+        """A Trainer around the current networks with the current training settings.
+
+        After a reset it starts at step 0; otherwise it takes over the previous trainer's step
+        count and history, so that the curves go on across a change of loss or optimiser.
+        """
         s = self.settings
+        previous = self.trainer
         self.trainer = Trainer(self.generator, self.discriminator, self.domain, loss=s["loss"],
                                batch_size=s["batch_size"], lr_g=s["lr_g"], lr_d=s["lr_d"],
                                optimizer=(s["optimizer_g"], s["optimizer_d"]), d_steps=s["d_steps"],
                                device=self.device, seed=self.seed + 1000 * self._rebuilds)
+        if previous is not None:
+            self.trainer.step_count, self.trainer.history = previous.step_count, previous.history
         self._rebuilds += 1
 
     def setting_changed(self, name: str, value) -> None:
@@ -204,7 +220,7 @@ class ToyGANLab:
             optimiser = self.trainer.opt_g if name == "lr_g" else self.trainer.opt_d
             for group in optimiser.param_groups:
                 group["lr"] = float(value)
-            setattr(self.trainer, name, float(value))
+            self.trainer.config = self.trainer.config.replace(**{name: float(value)})
         self.render()
 
     # ---------------------------------------------------------------- training
@@ -232,20 +248,13 @@ class ToyGANLab:
             return self._train(steps)
 
     def _train(self, steps: int) -> int:
-        done = 0
-        for _ in range(steps):
-            try:
-                record = self.trainer.step()
-            except FloatingPointError as error:
-                self.message = f"training diverged at step {self.step_count + 1}: press reset or lower the learning rates"
-                self.playing = False
-                self._last_error = error
-                break
-            self.history["step"].append(self.step_count + 1)
-            self.history["d_loss"].append(record["d_loss"])
-            self.history["g_loss"].append(record["g_loss"])
-            done += 1
-        return done
+        before = len(self.trainer.history["step"])
+        try:
+            self.trainer.fit(steps, progress=False)
+        except FloatingPointError as error:  # the trainer's message names the step and the loss
+            self.message = f"{str(error).split('. ')[0]}: press reset or lower the learning rates"
+            self.playing = False
+        return len(self.trainer.history["step"]) - before
 
     def step_clicked(self) -> dict:
         """The step button: one frame of training, then a redraw. Returns the mode coverage."""
@@ -374,13 +383,14 @@ class ToyGANLab:
         self._arrows = self._ax_main.quiver(pushed[:, 0], pushed[:, 1], arrows[:, 0], arrows[:, 1], angles="xy",
                                             scale_units="xy", scale=1, width=0.004, color="black", alpha=0.6)
         step = self.step_count
-        if not self.history["render_step"] or self.history["render_step"][-1] != step:
-            self.history["render_step"].append(step)
-            self.history["modes"].append(coverage["modes_covered"])
-        steps = self.history["step"]
-        self._d_line.set_data(steps, self.history["d_loss"])
-        self._g_line.set_data(steps, self.history["g_loss"])
-        self._modes_line.set_data(self.history["render_step"], self.history["modes"])
+        if not self.renders["step"] or self.renders["step"][-1] != step:
+            self.renders["step"].append(step)
+            self.renders["modes"].append(coverage["modes_covered"])
+        history = self.trainer.history
+        steps = history["step"]
+        self._d_line.set_data(steps, history["d_loss"])
+        self._g_line.set_data(steps, history["g_loss"])
+        self._modes_line.set_data(self.renders["step"], self.renders["modes"])
         for axis in (self._ax_loss,):
             axis.relim()
             axis.autoscale_view()
