@@ -3,6 +3,7 @@
     python benchmarks/book.py                 # build a fresh copy of the book, executing every notebook
     python benchmarks/book.py --from-tests    # reuse the per-notebook times of the last test run
                                               # (_build/executed/timings.json, written by nbval)
+    python benchmarks/book.py --quick         # --from-tests, written only with --out (a smoke test)
 
 Writes ``benchmarks/results/book.json``: the machine, the date, the command, the build time and
 ``chapters`` = {notebook path: seconds}. On a machine with a CUDA GPU the same numbers go under
@@ -11,7 +12,6 @@ Writes ``benchmarks/results/book.json``: the machine, the date, the command, the
 """
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import os
@@ -23,8 +23,11 @@ import sys
 import time
 from pathlib import Path
 
+from gantutor.device import describe_machine, pick_device
+from gantutor.results import BenchmarkRun, write_result
+
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results" / "book.json"
+RESULTS = ROOT / "benchmarks" / "results"
 TIMINGS = ROOT / "_build" / "executed" / "timings.json"
 
 
@@ -76,11 +79,10 @@ def stage(target: Path) -> Path:
 
 def build(target: Path) -> tuple[float, dict[str, float], str]:
     """Build the staged book with execution; returns wall seconds, {notebook: seconds}, the log."""
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     command = [sys.executable, "-c", "from jupyter_book.cli.main import main; main()", "build", str(target),
                "--builder", "html", "--verbose"]
     start = time.perf_counter()
-    result = subprocess.run(command, capture_output=True, text=True, cwd=target, env=env)
+    result = subprocess.run(command, capture_output=True, text=True, cwd=target)
     seconds = time.perf_counter() - start
     log = result.stdout + result.stderr
     if result.returncode != 0:
@@ -101,19 +103,16 @@ def chapter_seconds(log: str, root: Path) -> dict[str, float]:
     return times
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--from-tests", action="store_true",
-                        help="reuse the nbval times of the last test run instead of building the book")
-    parser.add_argument("--output", type=Path, default=RESULTS)
-    args = parser.parse_args()
+def main(argv: list[str] | None = None) -> None:
+    def configure(parser):
+        parser.add_argument("--from-tests", action="store_true",
+                            help="reuse the nbval times of the last test run instead of building the book")
 
-    sys.path.insert(0, str(ROOT))
-    from gantutor.device import describe_machine, pick_device
-
+    bench = BenchmarkRun("book", __doc__, RESULTS, argv, configure)
+    args = bench.args
+    args.from_tests = args.from_tests or args.quick
     device = pick_device()
-    record = {"command": "python benchmarks/book.py" + (" --from-tests" if args.from_tests else ""),
-              "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    record = {**bench.header, "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
               "device": describe_machine(device), "machine": machine()}
     notebooks = toc_notebooks(ROOT)
     if args.from_tests:
@@ -134,15 +133,15 @@ def main() -> None:
     if missing:
         print("no time measured for:", ", ".join(missing), file=sys.stderr)
 
-    previous = json.loads(args.output.read_text()) if args.output.exists() else {}
+    out = bench.out
+    previous = json.loads(out.read_text()) if out is not None and out.exists() else {}
     if device.type == "cuda":  # keep the CPU numbers, add the GPU's beside them
         result = {**previous, "gpu": record}
     else:
         result = {**record, **({"gpu": previous["gpu"]} if "gpu" in previous else {})}
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(record, indent=2))
-    print(f"written to {args.output.relative_to(ROOT) if args.output.is_relative_to(ROOT) else args.output}")
+    if out is not None:
+        write_result(result, out)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Steps per second of `python -m gantutor.train` with 1 and 2 processes (torchrun, DDP).
 
     python benchmarks/distributed.py            # writes benchmarks/results/distributed.json
-    python benchmarks/distributed.py --quick    # fewer steps (a smoke test of the script)
+    python benchmarks/distributed.py --quick    # fewer steps (a smoke test of the script); written only with --out
 
 On the CPU it compares one process (which uses every core through torch's threads) with
 two gloo processes (torchrun gives each one thread). On a machine with GPUs it also runs
@@ -12,10 +12,8 @@ before and after: on a shared machine the numbers are only as good as the load a
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import platform
 import socket
 import subprocess
 import sys
@@ -25,10 +23,11 @@ from pathlib import Path
 
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from gantutor.device import describe_machine
+from gantutor.results import BenchmarkRun
+from gantutor.storage import atomic_write_text
 
-from gantutor.device import describe_machine  # noqa: E402
+RESULTS = Path(__file__).resolve().parent / "results"
 
 # What is trained: the book's DCGAN at base width 32 on the bundled MNIST digits, and the toy MLP GAN.
 CASES = {
@@ -54,8 +53,7 @@ def run(case: str, processes: int, batch: int, steps: int, warmup: int, device: 
         one_thread: bool = False) -> dict:
     """One torchrun launch; the steps/s of the steps after ``warmup``."""
     with tempfile.TemporaryDirectory() as out:
-        env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
-               "MPLBACKEND": "Agg"}
+        env = {**os.environ, "MPLBACKEND": "Agg"}
         if device == "cpu":
             env["GANTUTOR_DEVICE"] = "cpu"
         else:
@@ -101,14 +99,15 @@ def table(result: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="few steps: checks that the script works")
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "distributed.json")
-    parser.add_argument("--table-only", action="store_true", help="only rewrite the .md table from the .json")
-    args = parser.parse_args()
+def main(argv: list[str] | None = None) -> None:
+    def configure(parser):
+        parser.add_argument("--table-only", action="store_true", help="only rewrite the .md table from the .json")
+
+    bench = BenchmarkRun("distributed", __doc__, RESULTS, argv, configure)
+    args = bench.args
     if args.table_only:
-        args.out.with_suffix(".md").write_text(table(json.loads(args.out.read_text())))
+        path = args.out or RESULTS / "distributed.json"
+        atomic_write_text(path.with_suffix(".md"), table(json.loads(path.read_text())))
         return
     scale = 0.2 if args.quick else 1.0
     plan = [  # (case, processes, batch per process, steps, one thread)
@@ -129,13 +128,10 @@ def main() -> None:
             rows.append(run("dcgan", processes, 64, max(20, int(500 * scale)), warmup=50 if not args.quick else 4,
                             device="cuda"))
             print(json.dumps(rows[-1]), flush=True)
-    result = {
+    result = bench.finish({
         "what": "steps/s of python -m gantutor.train under torchrun: 1 vs 2 CPU processes (gloo); "
                 "global batch = batch_per_process x processes",
-        "machine": describe_machine("cpu"),
         "cpu_cores": os.cpu_count(),
-        "python": platform.python_version(),
-        "torch": torch.__version__,
         "load_before": load_before,
         "load_after": uptime(),
         "cuda": (f"measured on {gpus} GPU(s): {describe_machine('cuda')}" if gpus else
@@ -145,13 +141,13 @@ def main() -> None:
                 "do the work of one with twice the batch plus an all-reduce per backward: no real speed-up is "
                 "possible, and on a busy machine a multi-threaded process suffers most from the load. The test "
                 "of 2 CPU processes is about correctness, not speed.",
-        "quick": args.quick,
         "runs": rows,
-    }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=1) + "\n")
-    args.out.with_suffix(".md").write_text(table(result))
-    print(f"wrote {args.out} and {args.out.with_suffix('.md')}")
+    })
+    if bench.out is not None:
+        atomic_write_text(bench.out.with_suffix(".md"), table(result))
+        print(f"wrote {bench.out.with_suffix('.md')}")
+
+
 
 
 if __name__ == "__main__":

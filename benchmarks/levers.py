@@ -23,17 +23,22 @@ spread (about 0.04 in the ratio at 6,000 steps). Writes benchmarks/results/lever
 """
 from __future__ import annotations
 
-import argparse
 import multiprocessing
 import time
 from pathlib import Path
 
 import torch
 
-RESULTS = Path(__file__).resolve().parent / "results" / "levers.json"
-CHAPTER = {"base_width": 32, "latent_dim": 64, "lr_g": 5e-4, "lr_d": 5e-4, "betas": [0.5, 0.999],
-           "ema_decay": 0.999, "batch_size": 64, "latent": None}
-MIXTURE = {"name": "GaussianMixture", "latent_dim": 64, "components": 50, "scale": 1.0, "seed": 0}
+from gantutor.recipes import recipe as named_recipe
+from gantutor.results import BenchmarkRun
+
+RESULTS = Path(__file__).resolve().parent / "results"
+CHAPTER_5 = named_recipe("chapter-5")
+#: The settings that the levers change, as chapter 5's recipe (gantutor.recipes) has them.
+CHAPTER = {"base_width": CHAPTER_5.width, "latent_dim": CHAPTER_5.latent_dim, "lr_g": CHAPTER_5.train.lr_g,
+           "lr_d": CHAPTER_5.train.lr_d, "betas": list(CHAPTER_5.train.betas), "ema_decay": CHAPTER_5.train.ema_decay,
+           "batch_size": CHAPTER_5.train.batch_size, "latent": None}
+MIXTURE = {"name": "MixturePrior", "latent_dim": 64, "components": 50, "scale": 1.0, "seed": 0}
 LEVERS = {
     "chapter 5's recipe": {},
     "plain DCGAN (Adam 2e-4, no EMA)": {"lr_g": 2e-4, "lr_d": 2e-4, "ema_decay": None},
@@ -49,7 +54,7 @@ LEVERS = {
     "mixture prior (50 islands)": {"latent": MIXTURE},
 }
 QUICK = ["chapter 5's recipe", "no EMA", "mixture prior (50 islands)"]
-NUM_EVAL, CONFIDENCE, SEED = 1000, 0.9, 0
+NUM_EVAL, CONFIDENCE, SEED = 1000, 0.9, CHAPTER_5.train.seed
 _HELD_OUT: dict = {}
 
 
@@ -59,16 +64,16 @@ def recipe(name: str) -> dict:
 
 
 def make_trainer(config: dict, seed: int = SEED):
+    """Chapter 5's recipe with ``config``'s settings, as a fresh Trainer on the CPU."""
     from gantutor.data import load_domain
-    from gantutor.nets import Discriminator, Generator
+    from gantutor.latent import build_prior
     from gantutor.train import Trainer
 
-    torch.manual_seed(seed)
-    return Trainer(Generator(latent_dim=config["latent_dim"], base_width=config["base_width"]),
-                   Discriminator(base_width=config["base_width"]), load_domain("mnist", verbose=False),
-                   batch_size=config["batch_size"], lr_g=config["lr_g"], lr_d=config["lr_d"],
-                   betas=tuple(config["betas"]), ema_decay=config["ema_decay"], latent=config["latent"],
-                   device="cpu", seed=seed)
+    run = CHAPTER_5.with_changes(width=config["base_width"], latent_dim=config["latent_dim"], lr_g=config["lr_g"],
+                                 lr_d=config["lr_d"], betas=tuple(config["betas"]), ema_decay=config["ema_decay"],
+                                 batch_size=config["batch_size"], seed=seed)
+    latent = build_prior(config["latent"]) if config["latent"] else run.prior()
+    return Trainer.from_recipe(run, load_domain("mnist", verbose=False), latent=latent, device="cpu")
 
 
 def probe(name: str, seconds: float, threads: int = 2) -> float:
@@ -113,8 +118,7 @@ def train(job: tuple[str, int]) -> dict:
     share_real = _HELD_OUT["share"]
     trainer = make_trainer(recipe(name))
     trainer.fit(steps, progress=False)
-    z = trainer.latent.sample(NUM_EVAL, generator=torch.Generator().manual_seed(SEED + 7))
-    generated = trainer.sample(NUM_EVAL, z=z)
+    generated = trainer.sample(NUM_EVAL, z=trainer.eval_noise(NUM_EVAL))
     share = confident_share(generated, threshold=CONFIDENCE)
     result = {"lever": name, "steps": trainer.step_count, "train_seconds_one_thread": round(trainer.history["time"][-1], 1),
               "share_generated": round(share, 4), "share_real": round(share_real, 4),
@@ -124,48 +128,31 @@ def train(job: tuple[str, int]) -> dict:
     return result
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--budget", type=float, default=120.0, help="seconds of training with two threads (chapter 5: 120)")
-    parser.add_argument("--probe-seconds", type=float, default=4.0, help="length of one speed probe of one recipe")
-    parser.add_argument("--probe-rounds", type=int, default=3, help="rounds of probes; each recipe's median counts")
-    parser.add_argument("--quick", action="store_true", help="3 recipes, 10 steps each; nothing written unless --out")
-    parser.add_argument("--out", type=Path, default=None, help=f"where to write the JSON (default: {RESULTS})")
-    args = parser.parse_args()
-    from gantutor.results import run_header, write_result
+def main(argv: list[str] | None = None) -> None:
+    def configure(parser):
+        parser.add_argument("--budget", type=float, default=120.0, help="seconds of training with two threads")
+        parser.add_argument("--probe-seconds", type=float, default=4.0, help="length of one speed probe of one recipe")
+        parser.add_argument("--probe-rounds", type=int, default=3, help="rounds of probes; each recipe's median counts")
 
-    header = run_header("levers", "python benchmarks/levers.py" + (" --quick" if args.quick else ""))
-    started = time.time()
-    names = QUICK if args.quick else list(LEVERS)
-    probe_seconds, probe_rounds = (0.2, 1) if args.quick else (args.probe_seconds, args.probe_rounds)
+    run = BenchmarkRun("levers", __doc__, RESULTS, argv, configure)
+    args = run.args
+    names = QUICK if run.quick else list(LEVERS)
+    probe_seconds, probe_rounds = (0.2, 1) if run.quick else (args.probe_seconds, args.probe_rounds)
     rates = probe_all(names, probe_seconds, probe_rounds)
-    budgets = {name: 10 if args.quick else int(rate * args.budget) for name, rate in rates.items()}
+    budgets = {name: 10 if run.quick else int(rate * args.budget) for name, rate in rates.items()}
     for name in names:
         print(f"{name:32s} {rates[name]:6.1f} steps/s with 2 threads -> {budgets[name]:6d} steps", flush=True)
     with multiprocessing.get_context("spawn").Pool(2, initializer=load_held_out) as pool:
         # the longest runs first, so that the two processes finish together
         runs = pool.map(train, sorted(budgets.items(), key=lambda item: -item[1]), chunksize=1)
-    by_name = {run["lever"]: run for run in runs}
+    by_name = {r["lever"]: r for r in runs}
     levers = [{"lever": name, "changes": dict(LEVERS[name]),
                "steps_per_s_two_threads": round(rates[name], 1), **by_name[name]} for name in names]
-    result = {
-        **header,
-        "budget_seconds": args.budget,
-        "probe_seconds": probe_seconds,
-        "probe_rounds": probe_rounds,
-        "chapter_recipe": CHAPTER,
-        "seed": SEED,
-        "num_eval": NUM_EVAL,
-        "confidence": CONFIDENCE,
-        "goal_ratio": 0.8,
-        "levers": levers,
-        "seconds": round(time.time() - started, 1),
-    }
     for lever in levers:
         print(f"{lever['lever']:32s} {lever['steps']:6d} steps  ratio {lever['ratio']:.3f}  FD {lever['fd']:7.1f}")
-    out = args.out if args.out is not None else (None if args.quick else RESULTS)
-    if out is not None:
-        write_result(result, out)
+    run.finish({"budget_seconds": args.budget, "probe_seconds": probe_seconds, "probe_rounds": probe_rounds,
+                "chapter_recipe": CHAPTER, "seed": SEED, "num_eval": NUM_EVAL, "confidence": CONFIDENCE,
+                "goal_ratio": 0.8, "levers": levers})
 
 
 if __name__ == "__main__":

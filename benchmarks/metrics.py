@@ -1,14 +1,14 @@
 """Throughput of the metrics: features + Fréchet distance for 10,000 vs 10,000 images.
 
-    PYTHONPATH=. python3 benchmarks/metrics.py [--n 10000] [--threads 2] [--repeats 3]
+    python benchmarks/metrics.py [--n 10000] [--threads 2] [--repeats 3]
+    python benchmarks/metrics.py --quick      # 500 images, one repeat; written only with --out
 
 Writes ``benchmarks/results/metrics.json`` with the best and median times of each part, the
 machine, the thread count and the load average when it ran (timings on a busy machine are
-inflated: read them together with the load). The target (issue 5) is ≤ 10 s on 2 CPU cores.
+inflated: read them together with the load). The target is ≤ 10 s on 2 CPU cores.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
@@ -19,17 +19,20 @@ from pathlib import Path
 import torch
 
 from gantutor.data import load_domain
-from gantutor.device import describe_machine
 from gantutor.metrics import feature_net, features, frechet_distance, kernel_distance
+from gantutor.results import BenchmarkRun
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--n", type=int, default=10_000, help="images on each side")
-    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (the target is for 2 cores)")
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "metrics.json"))
-    args = parser.parse_args()
+def main(argv: list[str] | None = None) -> None:
+    def configure(parser):
+        parser.add_argument("--n", type=int, default=10_000, help="images on each side")
+        parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (the target is for 2 cores)")
+        parser.add_argument("--repeats", type=int, default=3)
+
+    bench = BenchmarkRun("metrics", __doc__, Path(__file__).resolve().parent / "results", argv, configure)
+    args = bench.args
+    if bench.quick:
+        args.n, args.repeats = 500, 1
     torch.set_num_threads(args.threads)
 
     # Real images on one side (MNIST train + test, repeated to n), noisy copies on the other.
@@ -57,9 +60,9 @@ def main() -> None:
         print(f"features {t1 - t0:.2f}s  FD {t2 - t1:.3f}s  total {t2 - t0:.2f}s  KID(50x1000) {t3 - t2:.2f}s  "
               f"load {load_before:.2f}")
     best = min(run["features_plus_fd_s"] for run in runs)
-    result = {
+    result = bench.finish({
         "what": f"features + Frechet distance, {args.n:,} vs {args.n:,} grey 28x28 images",
-        "n_per_side": args.n, "threads": args.threads, "machine": describe_machine("cpu"),
+        "n_per_side": args.n, "threads": args.threads,
         "cpu": platform.processor() or platform.machine(), "cpu_count": os.cpu_count(),
         "best_features_plus_fd_s": round(best, 3),
         "median_features_plus_fd_s": round(statistics.median(r["features_plus_fd_s"] for r in runs), 3),
@@ -67,9 +70,7 @@ def main() -> None:
         "target_s": 10.0, "meets_target": best <= 10.0,
         "load_average_at_end": os.getloadavg(),
         "runs": [{k: (round(v, 4) if isinstance(v, float) else v) for k, v in run.items()} for run in runs],
-    }
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    })
     print(json.dumps({k: v for k, v in result.items() if k != "runs"}, indent=2))
 
 

@@ -6,32 +6,26 @@ so that a change in the machine's load hits both alike, and each side reports th
 its runs. The Trainer's overhead is ``1 - trainer / bare``; the project's limit is 5%.
 
     python benchmarks/throughput.py            # the full measurement -> benchmarks/results/throughput.json
-    python benchmarks/throughput.py --quick    # a smoke run in seconds (tiny nets, few steps)
+    python benchmarks/throughput.py --quick    # a smoke run in seconds (tiny nets, few steps); written only with --out
 """
 from __future__ import annotations
 
 import argparse
 import copy
-import datetime as dt
-import json
 import os
 import platform
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from gantutor.data import load_domain  # noqa: E402
-from gantutor.device import describe_machine, pick_device, seed_everything  # noqa: E402
-from gantutor.losses import get_loss  # noqa: E402
-from gantutor.nets import Discriminator, Generator  # noqa: E402
-from gantutor.train import Trainer  # noqa: E402
+from gantutor.data import load_domain
+from gantutor.device import describe_machine, pick_device, seed_everything
+from gantutor.losses import get_loss
+from gantutor.nets import Discriminator, Generator
+from gantutor.results import BenchmarkRun
+from gantutor.train import Trainer
 
 OVERHEAD_LIMIT = 0.05
 
@@ -115,14 +109,9 @@ def measure(args: argparse.Namespace) -> dict:
     # Paired ratios: each trainer run against the bare run next to it.
     paired = [1.0 - t / b for t, b in zip(runs["trainer"], runs["bare"])]
     return {
-        "benchmark": "throughput of one DCGAN training step: Trainer vs a bare PyTorch loop",
-        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "command": "python benchmarks/throughput.py" + (" " + " ".join(args.argv) if args.argv else ""),
-        "quick": args.quick,
+        "what": "throughput of one DCGAN training step: Trainer vs a bare PyTorch loop",
         "machine": describe_machine(device),
         "platform": platform.platform(),
-        "python": platform.python_version(),
-        "torch": torch.__version__,
         "device": str(device),
         "load_average_before": list(load_before) if load_before else None,
         "load_average_after": list(load_after) if load_after else None,
@@ -142,32 +131,30 @@ def measure(args: argparse.Namespace) -> dict:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="smoke run in seconds: tiny nets, few steps")
-    parser.add_argument("--steps", type=int, default=None, help="training steps per timed run (default 40; quick 3)")
-    parser.add_argument("--repeats", type=int, default=None, help="timed runs per side, interleaved (default 9; quick 5)")
-    parser.add_argument("--warmup", type=int, default=None, help="untimed steps first (default 10; quick 1)")
-    parser.add_argument("--base-width", type=int, default=None, help="DCGAN width (default 64; quick 8)")
-    parser.add_argument("--latent-dim", type=int, default=64)
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--device", default=None, help="cpu, cuda or mps (default: pick_device())")
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "throughput.json")
-    parser.add_argument("--strict", action="store_true", help="exit with status 1 if the overhead exceeds 5%%")
-    args = parser.parse_args(argv)
-    args.argv = list(argv if argv is not None else sys.argv[1:])
+    def configure(parser):
+        parser.add_argument("--steps", type=int, default=None, help="training steps per timed run (default 40; quick 3)")
+        parser.add_argument("--repeats", type=int, default=None,
+                            help="timed runs per side, interleaved (default 9; quick 5)")
+        parser.add_argument("--warmup", type=int, default=None, help="untimed steps first (default 10; quick 1)")
+        parser.add_argument("--base-width", type=int, default=None, help="DCGAN width (default 64; quick 8)")
+        parser.add_argument("--latent-dim", type=int, default=64)
+        parser.add_argument("--batch-size", type=int, default=64)
+        parser.add_argument("--device", default=None, help="cpu, cuda or mps (default: pick_device())")
+        parser.add_argument("--strict", action="store_true", help="exit with status 1 if the overhead exceeds 5%%")
+
+    bench = BenchmarkRun("throughput", __doc__, Path(__file__).resolve().parent / "results", argv, configure)
+    args = bench.args
     defaults = dict(steps=(3, 40), repeats=(5, 9), warmup=(1, 10), base_width=(8, 64))
     for name, (quick, full) in defaults.items():
         if getattr(args, name) is None:
             setattr(args, name, quick if args.quick else full)
     if args.repeats < 5:
-        parser.error("--repeats must be at least 5 (the result is a median)")
-    result = measure(args)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
+        bench.parser.error("--repeats must be at least 5 (the result is a median)")
+    result = bench.finish(measure(args))
     print(f"{result['machine']}; load {result['load_average_before']}")
     print(f"trainer {result['trainer_images_per_s']:,.0f} images/s, bare loop {result['bare_images_per_s']:,.0f} images/s: "
           f"overhead {result['overhead']:+.1%} (paired median {result['overhead_paired_median']:+.1%}; "
-          f"limit {OVERHEAD_LIMIT:.0%}) -> {args.out}")
+          f"limit {OVERHEAD_LIMIT:.0%})")
     if args.strict and not result["within_limit"]:
         raise SystemExit(1)
     return result

@@ -1,7 +1,7 @@
 """Measure ToyGANLab's speed: training steps/s at batch 256 and redraws/s on this machine.
 
     python benchmarks/toy_lab.py            # writes benchmarks/results/toy_lab.json
-    python benchmarks/toy_lab.py --smoke    # one frame each, for CI
+    python benchmarks/toy_lab.py --quick    # one frame each, for CI; written only with --out
 
 The lab trains through gantutor.train.Trainer; a redraw is one full view (D's heat-map, real and
 fake points, gradient arrows, loss and mode charts) rendered to the PNG the widget shows.
@@ -9,19 +9,14 @@ The machine's load average is recorded with the numbers, because a shared machin
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import platform
-import time
 from pathlib import Path
 
 import torch
 
-from gantutor.device import describe_machine
+from gantutor.results import BenchmarkRun
 from gantutor.widgets.toy_lab import ToyGANLab
-
-RESULTS = Path(__file__).resolve().parent / "results" / "toy_lab.json"
 
 
 def measure(frames: int, steps_per_frame: int, batch_size: int, repeats: int) -> dict:
@@ -42,32 +37,22 @@ def measure(frames: int, steps_per_frame: int, batch_size: int, repeats: int) ->
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--frames", type=int, default=20)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--smoke", action="store_true", help="one frame, no file written")
-    args = parser.parse_args()
-    frames, repeats = (1, 1) if args.smoke else (args.frames, args.repeats)
-    started = time.time()
-    result = {
-        "benchmark": "toy_lab",
-        "machine": describe_machine("cpu"),
-        "python": platform.python_version(),
-        "load_average_1min": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
-        "when_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+def main(argv: list[str] | None = None) -> None:
+    def configure(parser):
+        parser.add_argument("--frames", type=int, default=20)
+        parser.add_argument("--repeats", type=int, default=3)
+
+    bench = BenchmarkRun("toy_lab", __doc__, Path(__file__).resolve().parent / "results", argv, configure)
+    frames, repeats = (1, 1) if bench.quick else (bench.args.frames, bench.args.repeats)
+    torch.manual_seed(0)
+    results = measure(frames, 25, 256, repeats)
+    result = bench.finish({
         "targets": {"steps_per_second": 200, "redraws_per_second": 5},
-        "results": measure(frames, 25, 256, repeats),
-    }
-    result["load_average_1min_after"] = round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
-    result["seconds"] = round(time.time() - started, 1)
+        "results": results,
+        "load_average_1min_after": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
+    })
     print(json.dumps(result, indent=2))
-    if not args.smoke:
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text(json.dumps(result, indent=2) + "\n")
-        print(f"wrote {RESULTS.relative_to(Path.cwd()) if RESULTS.is_relative_to(Path.cwd()) else RESULTS}")
 
 
 if __name__ == "__main__":
-    torch.manual_seed(0)
     main()

@@ -11,9 +11,7 @@ a mid-level FD (twice scratch's final FD). The chapter and the benchmarks page r
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
-import os
 import platform
 import statistics
 import sys
@@ -25,13 +23,13 @@ import torch
 from gantutor import pretrained
 from gantutor.data import load_domain
 from gantutor.device import describe_machine, pick_device
+from gantutor.results import BenchmarkRun
 from gantutor.transfer import STRATEGIES, adapt
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def parse(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--source", default="dcgan-mnist", help="pretrained source GAN (gantutor.pretrained)")
     parser.add_argument("--targets", nargs="+", default=["mnist-edges", "digits", "glyphs"])
     parser.add_argument("--sizes", nargs="+", type=int, default=[10, 100, 1000])
@@ -42,11 +40,12 @@ def parse(argv=None) -> argparse.Namespace:
     parser.add_argument("--eval-every", type=int, default=50)
     parser.add_argument("--eval-n", type=int, default=500, help="held-out target images for FD/KID")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
-    parser.add_argument("--quick", action="store_true", help="tiny setting for CI: one pair, size 10, 2 strategies")
-    parser.add_argument("--out", type=Path, default=RESULTS / "transfer.json")
     parser.add_argument("--summarise-only", action="store_true",
                         help="recompute thresholds and headlines of an existing --out file (no training)")
-    args = parser.parse_args(argv)
+
+
+def parse(bench: BenchmarkRun) -> argparse.Namespace:
+    args, parser = bench.args, bench.parser
     if args.quick:
         args.targets, args.sizes, args.strategies, args.seeds = ["mnist-edges"], [10], ["scratch", "finetune"], [0]
         args.steps, args.eval_every, args.eval_n = 20, 10, 100
@@ -73,12 +72,8 @@ def run(args: argparse.Namespace) -> dict:
         torch.set_num_threads(args.threads)
     generator, discriminator = pretrained.load(args.source)
     results = {
-        "command": "python benchmarks/transfer.py" + (" --quick" if args.quick else ""),
-        "argv": sys.argv[1:],
-        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "machine": describe_machine(device),
+        "device": describe_machine(device),
         "platform": platform.platform(),
-        "load_average": os.getloadavg()[0],
         "torch_threads": torch.get_num_threads(),
         "source": args.source,
         "settings": {"steps": args.steps, "batch_size": args.batch_size, "eval_every": args.eval_every,
@@ -167,19 +162,17 @@ def summarise(results: dict) -> None:
 
 
 def main(argv=None) -> int:
-    args = parse(argv)
+    bench = BenchmarkRun("transfer", __doc__, RESULTS, argv, configure)
+    args = parse(bench)
     if args.summarise_only:
-        results = json.loads(args.out.read_text())
+        results = json.loads(bench.out.read_text())
         summarise(results)
+        bench.header = {key: results.get(key, value) for key, value in bench.header.items()}  # the run's own
     else:
         results = run(args)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.out.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(results, indent=1))
-    tmp.replace(args.out)
+    results = bench.finish(results)
     for line in results["headlines"]:
         print(line)
-    print(f"wrote {args.out} ({results['wall_seconds']} s)")
     return 0
 
 

@@ -19,7 +19,7 @@ def run_quick(script: str, out: Path, *extra: str) -> dict:
 
 def test_throughput_quick_writes_its_json(tmp_path):
     data = run_quick("throughput.py", tmp_path / "throughput.json", "--device", "cpu")
-    for key in ("date", "command", "machine", "load_average_before", "config", "trainer_images_per_s",
+    for key in ("when_utc", "command", "machine", "load_average_before", "config", "trainer_images_per_s",
                 "bare_images_per_s", "overhead", "overhead_limit", "within_limit", "runs_images_per_s"):
         assert key in data, f"{key} missing from the benchmark's JSON"
     assert data["quick"] is True and "--quick" in data["command"]

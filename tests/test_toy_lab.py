@@ -126,7 +126,7 @@ def test_fast_enough_to_watch(lab):
 
 def test_benchmark_smoke_mode_runs():
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
-    run = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "toy_lab.py"), "--smoke"], capture_output=True,
+    run = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "toy_lab.py"), "--quick"], capture_output=True,
                          text=True, cwd=ROOT, env=env, timeout=300)
     assert run.returncode == 0, run.stderr[-2000:]
     assert '"steps_per_second"' in run.stdout and '"redraws_per_second"' in run.stdout
