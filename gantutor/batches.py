@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["TensorBatches", "SampledBatches", "batches_for", "data_tensor", "describe_data"]
+__all__ = ["TensorBatches", "SampledBatches", "batches_for", "data_tensor", "data_labels", "label_distribution",
+           "describe_data"]
 
 
 class TensorBatches:
@@ -15,11 +16,16 @@ class TensorBatches:
 
     A batch larger than the data set (few-shot transfer) simply runs on into the next
     permutation. The state (position, permutation, random generator) is saved in
-    checkpoints, so a resumed run sees exactly the batches it would have seen.
+    checkpoints, so a resumed run sees exactly the batches it would have seen. With
+    ``labels`` (for a class-conditional GAN), :meth:`next` returns ``(images, labels)``.
     """
 
-    def __init__(self, data: torch.Tensor, batch_size: int, seed: int, device: torch.device) -> None:
+    def __init__(self, data: torch.Tensor, batch_size: int, seed: int, device: torch.device,
+                 labels: torch.Tensor | None = None) -> None:
+        if labels is not None and len(labels) != len(data):
+            raise ValueError(f"{len(data)} samples but {len(labels)} labels")
         self.data = data.to(device)
+        self.labels = labels.to(device) if labels is not None else None
         self.batch_size = batch_size
         self.generator = torch.Generator().manual_seed(seed)
         self.order = torch.randperm(len(data), generator=self.generator)
@@ -42,8 +48,8 @@ class TensorBatches:
             self.position += len(take)
             needed -= len(take)
             pieces.append(take)
-        index = pieces[0] if len(pieces) == 1 else torch.cat(pieces)
-        return self.data[index.to(self.data.device)]
+        index = (pieces[0] if len(pieces) == 1 else torch.cat(pieces)).to(self.data.device)
+        return self.data[index] if self.labels is None else (self.data[index], self.labels[index])
 
     def state_dict(self) -> dict:
         return {"rng": self.generator.get_state(), "order": self.order.clone(), "position": self.position}
@@ -73,11 +79,30 @@ class SampledBatches:
         self.generator.set_state(state["rng"])
 
 
-def batches_for(data, batch_size: int, seed: int, device: torch.device) -> TensorBatches | SampledBatches:
-    """The batch source for ``data``: sampled for a distribution, a shuffled tensor otherwise."""
+def batches_for(data, batch_size: int, seed: int, device: torch.device,
+                labelled: bool = False) -> TensorBatches | SampledBatches:
+    """The batch source for ``data``: sampled for a distribution, a shuffled tensor otherwise
+    (of ``(images, labels)`` pairs when ``labelled``)."""
     if hasattr(data, "sample") and not isinstance(data, torch.Tensor):
+        if labelled:
+            raise ValueError("a class-conditional GAN needs labelled data, not a distribution to sample")
         return SampledBatches(data, batch_size, seed, device)
-    return TensorBatches(data_tensor(data), batch_size, seed, device)
+    return TensorBatches(data_tensor(data), batch_size, seed, device, data_labels(data) if labelled else None)
+
+
+def data_labels(data) -> torch.Tensor:
+    """The class labels of ``data`` (an ImageDomain or a Dataset of (x, y) pairs), int64."""
+    labels = getattr(data, "labels", None)
+    if isinstance(labels, torch.Tensor):
+        return labels.long()
+    if isinstance(data, torch.Tensor):
+        raise ValueError("a class-conditional GAN needs labelled data: pass an image domain from load_domain() "
+                         "or a Dataset of (image, label) pairs, not a tensor of images")
+    try:
+        return torch.tensor([int(data[i][1]) for i in range(len(data))])
+    except (TypeError, IndexError, ValueError):
+        raise ValueError(f"a class-conditional GAN needs labelled data: {type(data).__name__} does not give "
+                         "(image, label) pairs") from None
 
 
 def data_tensor(data) -> torch.Tensor:
@@ -103,6 +128,15 @@ def data_tensor(data) -> torch.Tensor:
     if not torch.is_floating_point(tensor):
         raise TypeError(f"training data must be floating point (images in [-1, 1]), got {tensor.dtype}")
     return tensor.float()
+
+
+def label_distribution(data, num_classes: int) -> torch.Tensor:
+    """How often each of ``num_classes`` labels occurs in ``data``: ``(num_classes,)`` counts, float."""
+    labels = data_labels(data)
+    if len(labels) and (int(labels.min()) < 0 or int(labels.max()) >= num_classes):
+        raise ValueError(f"the data's labels run from {int(labels.min())} to {int(labels.max())}, but the networks "
+                         f"are conditioned on {num_classes} classes (0..{num_classes - 1})")
+    return torch.bincount(labels, minlength=num_classes).float()
 
 
 def describe_data(data) -> dict | None:

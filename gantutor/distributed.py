@@ -75,8 +75,10 @@ class ShardedBatches:
     def example(self) -> torch.Tensor:
         return self.source.example()
 
-    def next(self) -> torch.Tensor:
-        return self.source.next()[self.rank * self.batch_size: (self.rank + 1) * self.batch_size]
+    def next(self):
+        block = slice(self.rank * self.batch_size, (self.rank + 1) * self.batch_size)
+        batch = self.source.next()
+        return tuple(part[block] for part in batch) if isinstance(batch, tuple) else batch[block]
 
     def state_dict(self) -> dict:
         return self.source.state_dict()

@@ -113,24 +113,53 @@ def supported_sizes(up_to: int = 256) -> list[int]:
     return sorted({s * 2**k for s in (4, 7) for k in range(2, 8) if s * 2**k <= up_to})
 
 
+def _check_labels(labels, n: int, num_classes: int | None, who: str) -> None:
+    """Fail clearly when a conditional network gets no labels, or bad ones (or an unconditional one gets some)."""
+    if num_classes is None:
+        if labels is not None:
+            raise ValueError(f"this {who} is unconditional (built without num_classes) and takes no labels: "
+                             f"build it with num_classes=K to condition it on the class")
+        return
+    if labels is None:
+        raise ValueError(f"this {who} is conditional (num_classes={num_classes}): pass the class of every sample, "
+                         f"{who.lower()}(..., labels) with labels of shape ({n},)")
+    if not isinstance(labels, torch.Tensor) or labels.dtype not in (torch.int64, torch.int32) or labels.shape != (n,):
+        shape = tuple(labels.shape) if isinstance(labels, torch.Tensor) else type(labels).__name__
+        raise ValueError(f"labels must be an int64 tensor of shape ({n},), got {shape}"
+                         + (f" of {labels.dtype}" if isinstance(labels, torch.Tensor) else ""))
+    if n and (int(labels.min()) < 0 or int(labels.max()) >= num_classes):
+        raise ValueError(f"labels must lie in 0..{num_classes - 1}, got values from {int(labels.min())} "
+                         f"to {int(labels.max())}")
+
+
 class Generator(nn.Module):
-    """Size-generic DCGAN generator: ``z (N, latent_dim) -> images (N, channels, S, S)`` in ``[-1, 1]``.
+    r"""Size-generic DCGAN generator: ``z (N, latent_dim) -> images (N, channels, S, S)`` in ``[-1, 1]``.
+
+    With ``num_classes=K`` it is **class-conditional** (Mirza & Osindero 2014): ``forward(z, labels)``
+    feeds :math:`[z, \mathrm{onehot}(y)]` to the first block, so the label chooses *what* to draw and z
+    *how*. The first block is linear in its input, so the one-hot part adds a learned map for
+    each class: a label embedding.
 
     Args:
         latent_dim: length of the noise vector z.
         channels: image channels (1 for grey, 3 for colour).
         base_width: feature maps of the last hidden block; each earlier block has twice as many.
         image_size: side S of the square output, ``7·2^k`` or ``4·2^k`` (28, 32, 56, 64, ...).
+        num_classes: the number of classes to condition on (``None``: unconditional).
     """
 
-    def __init__(self, latent_dim: int = 64, channels: int = 1, base_width: int = 64, image_size: int = 28) -> None:
+    def __init__(self, latent_dim: int = 64, channels: int = 1, base_width: int = 64, image_size: int = 28,
+                 num_classes: int | None = None) -> None:
         super().__init__()
         start, doublings = _plan(image_size)
         self.config = dict(latent_dim=latent_dim, channels=channels, base_width=base_width, image_size=image_size)
+        if num_classes is not None:
+            self.config["num_classes"] = num_classes
         self.latent_dim, self.channels, self.image_size = latent_dim, channels, image_size
+        self.num_classes = num_classes
         width = base_width * 2 ** (doublings - 1)
         blocks: list[nn.Module] = [  # 1x1 -> start x start
-            nn.Sequential(nn.ConvTranspose2d(latent_dim, width, start, 1, 0, bias=False),
+            nn.Sequential(nn.ConvTranspose2d(latent_dim + (num_classes or 0), width, start, 1, 0, bias=False),
                           nn.BatchNorm2d(width), nn.ReLU(inplace=True))
         ]
         for _ in range(doublings - 1):  # each block doubles the side and halves the width
@@ -141,33 +170,53 @@ class Generator(nn.Module):
         self.blocks = nn.Sequential(*blocks)
         self.apply(dcgan_init)
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
+    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         if z.ndim == 4 and z.shape[2:] == (1, 1):
             z = z.flatten(1)
         if z.ndim != 2 or z.shape[1] != self.latent_dim:
             raise ValueError(f"Generator expects z of shape (N, {self.latent_dim}), got {tuple(z.shape)}")
+        _check_labels(labels, len(z), self.num_classes, "Generator")
+        if self.num_classes is not None:
+            z = torch.cat([z, nn.functional.one_hot(labels.long(), self.num_classes).to(z.dtype)], dim=1)
         return self.blocks(z[:, :, None, None])
 
 
 class Discriminator(nn.Module):
-    """Size-generic DCGAN discriminator: ``images (N, channels, S, S) -> logits (N,)``.
+    r"""Size-generic DCGAN discriminator: ``images (N, channels, S, S) -> logits (N,)``.
 
     Strided ``k4 s2 p1`` convolutions halve the side; LeakyReLU(0.2) everywhere; no
     BatchNorm on the input block (it would normalise away the statistics of real vs
     fake batches that D must see); a last ``k = s0`` convolution gives one logit.
+
+    With ``num_classes=K`` it is a **projection discriminator** (Miyato & Koyama 2018):
+    with :math:`\phi(x)` the flattened features of the last block and :math:`\psi` the
+    linear head,
+
+    .. math:: D(x, y) = \psi(\phi(x)) + \langle e(y), \phi(x) \rangle
+
+    where :math:`e(y)` is a learned embedding of the label: the image is judged as an image
+    of *that* class.
 
     Args:
         channels: image channels.
         base_width: feature maps of the first block; each later block has twice as many.
         image_size: side S of the input images (as for :class:`Generator`).
         batchnorm: use BatchNorm in the hidden blocks (not the first).
+        num_classes: the number of classes to condition on (``None``: unconditional).
+        spectral_norm: divide every weight by its largest singular value (Miyato et al. 2018),
+            which bounds how fast D's output can change with its input.
     """
 
-    def __init__(self, channels: int = 1, base_width: int = 64, image_size: int = 28, batchnorm: bool = True) -> None:
+    def __init__(self, channels: int = 1, base_width: int = 64, image_size: int = 28, batchnorm: bool = True,
+                 num_classes: int | None = None, spectral_norm: bool = False) -> None:
         super().__init__()
         start, doublings = _plan(image_size)
         self.config = dict(channels=channels, base_width=base_width, image_size=image_size, batchnorm=batchnorm)
-        self.channels, self.image_size = channels, image_size
+        if num_classes is not None:
+            self.config["num_classes"] = num_classes
+        if spectral_norm:
+            self.config["spectral_norm"] = True
+        self.channels, self.image_size, self.num_classes = channels, image_size, num_classes
         width = base_width
         blocks: list[nn.Module] = [
             nn.Sequential(nn.Conv2d(channels, width, 4, 2, 1), nn.LeakyReLU(0.2, inplace=True))
@@ -182,8 +231,15 @@ class Discriminator(nn.Module):
         self.blocks = nn.Sequential(*blocks)
         self.head = nn.Conv2d(width, 1, start, 1, 0)  # start x start -> 1x1: one logit
         self.apply(dcgan_init)
+        if num_classes is not None:
+            self.label_embedding = nn.Embedding(num_classes, width * start * start)
+            nn.init.normal_(self.label_embedding.weight, 0.0, 0.02)
+        if spectral_norm:
+            for module in self.modules():
+                if isinstance(module, (nn.Conv2d, nn.Embedding)):
+                    nn.utils.parametrizations.spectral_norm(module)
 
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
+    def forward(self, images: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         expected = (self.channels, self.image_size, self.image_size)
         if images.ndim != 4 or tuple(images.shape[1:]) != expected:
             raise ValueError(
@@ -191,7 +247,12 @@ class Discriminator(nn.Module):
                 f"got {tuple(images.shape)}; resize the images or build the Discriminator "
                 "with matching channels and image_size"
             )
-        return self.head(self.blocks(images)).flatten()
+        _check_labels(labels, len(images), self.num_classes, "Discriminator")
+        features = self.blocks(images)
+        logits = self.head(features).flatten()                                    # psi(phi(x))
+        if self.num_classes is not None:
+            logits = logits + (self.label_embedding(labels) * features.flatten(1)).sum(dim=1)  # <e(y), phi(x)>
+        return logits
 
 
 # --------------------------------------------------------------------------- the feature network

@@ -112,8 +112,12 @@ class TrainConfig:
         return cls(**values)
 
     def replace(self, **changes) -> "TrainConfig":
-        """A copy with some settings changed (validated again)."""
-        return self.from_dict({**self.to_dict(), **changes})
+        """A copy with some settings changed (validated again); unknown settings are an error that names them."""
+        known = {f.name for f in fields(self)}
+        unknown = sorted(set(changes) - known)
+        if unknown:
+            raise ValueError(f"unknown training settings {unknown}; the settings are {', '.join(sorted(known))}")
+        return replace(self, **changes)
 
 
 @dataclass(frozen=True)
@@ -132,6 +136,10 @@ class Recipe:
         depth: hidden layers of the MLPs (unused by the DCGAN).
         latent_components: ``None`` for :math:`z \\sim \\mathcal N(0, I)`; ``K`` for a
             :class:`~gantutor.latent.MixturePrior` of ``K`` islands (seeded by ``train.seed``).
+        num_classes: ``K`` for a class-conditional GAN (G gets a label embedding, D a projection
+            head); ``None`` for an unconditional one.
+        spectral_norm: spectral normalisation of D's weights.
+        domain: the domain the recipe is made for (the chapters' runs and the shipped models).
     """
 
     name: str
@@ -143,6 +151,9 @@ class Recipe:
     width: int = 32
     depth: int = 2
     latent_components: int | None = None
+    num_classes: int | None = None
+    spectral_norm: bool = False
+    domain: str | None = None
 
     def __post_init__(self) -> None:
         if self.family not in ("dcgan", "mlp"):
@@ -152,9 +163,12 @@ class Recipe:
             if isinstance(value, bool) or not isinstance(value, int) or value < (0 if name == "steps" else 1):
                 raise ValueError(f"{name} must be a {'non-negative' if name == 'steps' else 'positive'} int, "
                                  f"got {value!r}")
-        if self.latent_components is not None and (not isinstance(self.latent_components, int)
-                                                   or self.latent_components < 1):
-            raise ValueError(f"latent_components must be a positive int or None, got {self.latent_components!r}")
+        for name in ("latent_components", "num_classes"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise ValueError(f"{name} must be a positive int or None, got {value!r}")
+        if self.family == "mlp" and (self.num_classes is not None or self.spectral_norm):
+            raise ValueError("the MLP family is unconditional and without spectral norm")
 
     @property
     def base_width(self) -> int:
@@ -174,8 +188,9 @@ class Recipe:
         if len(sample_shape) != 3 or sample_shape[1] != sample_shape[2]:
             raise ValueError(f"the DCGAN family trains on square images (C, S, S), not {tuple(sample_shape)}")
         channels, size = sample_shape[0], sample_shape[1]
-        return (Generator(self.latent_dim, channels, self.width, size),
-                Discriminator(channels, self.width, size))
+        return (Generator(self.latent_dim, channels, self.width, size, num_classes=self.num_classes),
+                Discriminator(channels, self.width, size, num_classes=self.num_classes,
+                              spectral_norm=self.spectral_norm))
 
     def prior(self) -> StandardNormal:
         """The latent prior of z: :class:`~gantutor.latent.StandardNormal` or a seeded mixture."""
@@ -208,11 +223,14 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in (
                   "the command line's default for toy domains", steps=3000, family="mlp", latent_dim=2, width=128,
            train=TrainConfig(batch_size=256, lr_g=1e-3, lr_d=1e-3)),
     Recipe("chapter-5", "chapter 5's DCGAN: width 32, Adam 5e-4 for both networks, batch 64, EMA 0.999",
-           steps=6000, train=TrainConfig(lr_g=5e-4, lr_d=5e-4, ema_decay=0.999)),
+           steps=6000, train=TrainConfig(lr_g=5e-4, lr_d=5e-4, ema_decay=0.999), domain="mnist"),
+    Recipe("chapter-5-cgan", "chapter 5's class-conditional DCGAN: the same widths and settings, G told the digit "
+                             "(one-hot), D a projection head", steps=4000, num_classes=10,
+           train=TrainConfig(lr_g=5e-4, lr_d=5e-4, ema_decay=0.999), domain="mnist"),
     Recipe("dcgan-mnist", "the shipped MNIST DCGAN (python -m gantutor.pretrained rebuild dcgan-mnist)",
-           steps=4000, train=TrainConfig(ema_decay=0.999)),
+           steps=4000, train=TrainConfig(ema_decay=0.999), domain="mnist"),
     Recipe("dcgan-glyphs", "the shipped glyphs DCGAN (python -m gantutor.pretrained rebuild dcgan-glyphs)",
-           steps=4000, train=TrainConfig(ema_decay=0.999)),
+           steps=4000, train=TrainConfig(ema_decay=0.999), domain="glyphs"),
 )}
 
 

@@ -24,7 +24,6 @@ The command line ``python -m gantutor.train`` is :mod:`gantutor.cli`.
 from __future__ import annotations
 
 import copy
-import dataclasses
 import math
 import os
 import time
@@ -34,16 +33,15 @@ from typing import Callable, Iterable
 import torch
 from torch import nn
 
-from ..batches import batches_for, data_tensor, describe_data
+from ..batches import batches_for, data_tensor, describe_data, label_distribution
 from ..device import pick_device
 from ..distributed import processes
 from ..latent import StandardNormal, build_prior
 from ..losses import GANLoss
-from ..nets import load_weights
 from ..recipes import Recipe, TrainConfig, make_optimizer
 from ..storage import atomic_save
 from .callbacks import Callback, Checkpoint, Snapshots, as_callback
-from .checkpoints import CHECKPOINT_FORMAT, describe_network, load_checkpoint, rebuild_network
+from .checkpoints import CHECKPOINT_FORMAT, describe_network, load_checkpoint, restore
 
 __all__ = ["Trainer", "Callback", "Snapshots", "Checkpoint", "load_checkpoint", "CHECKPOINT_FORMAT"]
 
@@ -100,7 +98,7 @@ class Trainer:
                  latent: StandardNormal | dict | None = None, latent_dim: int | None = None,
                  device: torch.device | str | None = None, callbacks: Iterable[Callback | Callable] = (),
                  distributed: bool | None = None, sync_batchnorm: bool = False, **settings) -> None:
-        self.config = _configure(config, settings)
+        self.config = (config if config is not None else TrainConfig()).replace(**settings)
         self.device = torch.device(device) if device is not None else pick_device()
         self.processes = processes(distributed, sync_batchnorm)
         self.generator = self.processes.prepare(generator.to(self.device), self.device)
@@ -116,9 +114,12 @@ class Trainer:
             raise ValueError(f"the latent prior makes z of length {self.latent.latent_dim} but the generator takes "
                              f"{self.latent_dim}: build the prior with latent_dim={self.latent_dim}")
         self.augment = augment
+        self.num_classes = _num_classes(generator, discriminator)
 
         self.data = data
-        batches = batches_for(data, self.batch_size, self.seed, self.device)
+        batches = batches_for(data, self.batch_size, self.seed, self.device, labelled=self.num_classes is not None)
+        if self.num_classes is not None:  # fakes get labels drawn from the data's label distribution
+            self.label_weights = label_distribution(data, self.num_classes).to(self.device)
         self._check_shapes(batches.example())
         self.batches = self.processes.shard(batches)
 
@@ -196,7 +197,8 @@ class Trainer:
         was_training = self.generator.training
         self.generator.eval()
         with torch.no_grad():
-            fake = self.generator(torch.zeros(2, self.latent_dim, device=self.device))
+            fake = self._g(self.generator, torch.zeros(2, self.latent_dim, device=self.device),
+                           self.eval_labels(2) if self.num_classes is not None else None)
         self.generator.train(was_training)
         if tuple(fake.shape[1:]) != tuple(example.shape[1:]):
             raise ValueError(
@@ -222,25 +224,46 @@ class Trainer:
         """Another fixed set of ``n`` latent vectors, for evaluations (chapter 5, the benchmarks)."""
         return self._seeded_noise(n, 7)
 
+    def eval_labels(self, n: int) -> torch.Tensor:
+        """``0, 1, ..., K-1, 0, 1, ...``: ``n`` labels with every class equally often (conditional GANs)."""
+        if self.num_classes is None:
+            raise ValueError("this trainer's networks are unconditional: they take no labels")
+        return torch.arange(n, device=self.device) % self.num_classes
+
+    def fake_labels(self, n: int) -> torch.Tensor:
+        """``n`` labels for fakes, drawn from the data's label distribution (the trainer's own random stream)."""
+        return torch.multinomial(self.label_weights, n, replacement=True, generator=self.noise_generator)
+
     @torch.no_grad()
-    def sample(self, n: int = 64, z: torch.Tensor | None = None, ema: bool = True) -> torch.Tensor:
+    def sample(self, n: int = 64, z: torch.Tensor | None = None, labels: torch.Tensor | None = None,
+               ema: bool = True) -> torch.Tensor:
         """Samples from G (its moving average if there is one and ``ema``), on the CPU.
 
         G runs in eval mode (BatchNorm uses its running statistics), so a sample does not
-        depend on the other samples in the batch.
+        depend on the other samples in the batch. A conditional G draws ``labels`` (default:
+        :meth:`eval_labels`, each class in turn); ``z`` defaults to :meth:`fixed_noise`.
         """
         net = self.ema_generator if (ema and self.ema_generator is not None) else self.generator
         z = self.fixed_noise(n) if z is None else z.to(self.device)
+        if labels is not None:
+            labels = torch.as_tensor(labels, device=self.device)
+        elif self.num_classes is not None:
+            labels = self.eval_labels(len(z))
         was_training = net.training
         net.eval()
-        out = net(z)
+        out = self._g(net, z, labels)
         net.train(was_training)
         return out.cpu()
 
     # ---------------------------------------------------------------- the loop
 
-    def _d(self, x: torch.Tensor, net: nn.Module) -> torch.Tensor:
-        return net(self.augment(x) if self.augment is not None else x)
+    @staticmethod
+    def _g(net: nn.Module, z: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+        return net(z) if labels is None else net(z, labels)
+
+    def _d(self, x: torch.Tensor, net: nn.Module, labels: torch.Tensor | None) -> torch.Tensor:
+        x = self.augment(x) if self.augment is not None else x
+        return net(x) if labels is None else net(x, labels)
 
     def step(self) -> dict[str, float]:
         """One training step: ``d_steps`` D updates, then one G update. Returns the step's record."""
@@ -248,15 +271,18 @@ class Trainer:
         generator, loss = self._g_forward, self.loss
         # Part 1 -- update D on real and (detached) fake samples.
         for i in range(self.d_steps):
-            real = self.batches.next()
+            real, real_labels, fake_labels = self.batches.next(), None, None
+            if self.num_classes is not None:  # a conditional GAN: real labels, and labels for the fakes
+                real, real_labels = real
+                fake_labels = self.processes.noise(self.fake_labels, real.shape[0])
             z = self.processes.noise(self.noise, real.shape[0])
             if i < self.d_steps - 1:
                 with torch.no_grad():
-                    fake = generator(z)
+                    fake = self._g(generator, z, fake_labels)
             else:
-                fake = generator(z)  # kept with its graph: Part 2 reuses it
-            real_logits = self._d(real, self._d_forward)
-            fake_logits = self._d(fake.detach(), self._d_forward)  # detach: D's loss must not reach G
+                fake = self._g(generator, z, fake_labels)  # kept with its graph: Part 2 reuses it
+            real_logits = self._d(real, self._d_forward, real_labels)
+            fake_logits = self._d(fake.detach(), self._d_forward, fake_labels)  # detach: D's loss must not reach G
             d_loss = loss.d_loss(real_logits, fake_logits)
             self.opt_d.zero_grad(set_to_none=True)
             d_loss.backward()
@@ -266,7 +292,7 @@ class Trainer:
         for p in self.d_params:
             p.requires_grad_(False)
         try:
-            g_loss = loss.g_loss(self._d(fake, self.discriminator))
+            g_loss = loss.g_loss(self._d(fake, self.discriminator, fake_labels))
             self.opt_g.zero_grad(set_to_none=True)
             g_loss.backward()
             self.opt_g.step()
@@ -355,8 +381,13 @@ class Trainer:
 
     # ---------------------------------------------------------------- checkpoints
 
-    def state_dict(self) -> dict:
-        """Everything needed to continue training exactly (tensors and plain Python only)."""
+    def state_dict(self, optimizers: bool = True) -> dict:
+        """Everything needed to continue training exactly (tensors and plain Python only).
+
+        ``optimizers=False`` leaves out the optimisers' moments (a third of the size): enough to
+        sample, evaluate and look at the history of a finished run, as the shipped runs do;
+        training on after :meth:`resume` then starts the optimisers afresh.
+        """
         return {
             "format": CHECKPOINT_FORMAT,
             "config": self.config.to_dict(),
@@ -365,7 +396,8 @@ class Trainer:
             "generator": {**describe_network(self.generator), "state": self.generator.state_dict()},
             "discriminator": {**describe_network(self.discriminator), "state": self.discriminator.state_dict()},
             "g_param_names": self.g_param_names, "d_param_names": self.d_param_names,
-            "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
+            "opt_g": self.opt_g.state_dict() if optimizers else None,
+            "opt_d": self.opt_d.state_dict() if optimizers else None,
             "ema": self.ema_generator.state_dict() if self.ema_generator is not None else None,
             "batches": self.batches.state_dict(),
             "noise_rng": self.noise_generator.get_state(),
@@ -386,7 +418,7 @@ class Trainer:
         return atomic_save(self.state_dict(), path)
 
     @classmethod
-    def resume(cls, path: str | os.PathLike, *, generator: nn.Module | None = None,
+    def resume(cls, path: str | os.PathLike | dict, *, generator: nn.Module | None = None,
                discriminator: nn.Module | None = None, data=None, **overrides) -> "Trainer":
         """Rebuild a trainer from a checkpoint and continue where it stopped.
 
@@ -398,46 +430,16 @@ class Trainer:
             FileNotFoundError: no file at ``path``.
             ValueError: not a trainer checkpoint, or it does not fit the given networks.
         """
-        state = load_checkpoint(path)
-        generator = generator if generator is not None else rebuild_network(state["generator"], "generator")
-        discriminator = discriminator if discriminator is not None else rebuild_network(state["discriminator"], "discriminator")
-        load_weights(generator, state["generator"]["state"], f"checkpoint {path}")
-        load_weights(discriminator, state["discriminator"]["state"], f"checkpoint {path}")
-        if data is None:
-            if state["data"] is None:
-                raise ValueError(f"checkpoint {path} was trained on data that is not in the registry: pass data=")
-            from ..data import load_domain
-
-            described = dict(state["data"])
-            data = load_domain(described.pop("domain"), verbose=False, **described)
-        named_g, named_d = dict(generator.named_parameters()), dict(discriminator.named_parameters())
-        config = TrainConfig.from_dict(state["config"])
-        overrides.setdefault("latent", state["latent"])
-        trainer = cls(generator, discriminator, data, config,
-                      g_params=[named_g[n] for n in state["g_param_names"]],
-                      d_params=[named_d[n] for n in state["d_param_names"]], **overrides)
-        trainer.opt_g.load_state_dict(state["opt_g"])
-        trainer.opt_d.load_state_dict(state["opt_d"])
-        if trainer.ema_generator is not None and state["ema"] is not None:
-            trainer.ema_generator.load_state_dict(state["ema"])
-        trainer.batches.load_state_dict(state["batches"])
-        trainer.noise_generator.set_state(state["noise_rng"])
-        torch.set_rng_state(state["torch_rng"])
-        trainer.step_count = int(state["step"])
-        trainer.history = {k: list(v) for k, v in state["history"].items()}
-        return trainer
+        return restore(cls, path, generator=generator, discriminator=discriminator, data=data, **overrides)
 
 
-def _configure(config: TrainConfig | None, settings: dict) -> TrainConfig:
-    """``config`` (default: DCGAN's) with ``settings`` applied, each a field of TrainConfig."""
-    config = config if config is not None else TrainConfig()
-    if not isinstance(config, TrainConfig):
-        raise TypeError(f"config must be a gantutor.recipes.TrainConfig, got {type(config).__name__}")
-    known = {f.name for f in dataclasses.fields(TrainConfig)}
-    unknown = sorted(set(settings) - known)
-    if unknown:
-        raise TypeError(f"Trainer got unknown settings {unknown}; the training settings are {', '.join(sorted(known))}")
-    return dataclasses.replace(config, **settings) if settings else config
+def _num_classes(generator: nn.Module, discriminator: nn.Module) -> int | None:
+    """The classes both networks are conditioned on (``None``: unconditional); they must agree."""
+    g, d = getattr(generator, "num_classes", None), getattr(discriminator, "num_classes", None)
+    if g != d:
+        raise ValueError(f"the generator is conditioned on {g} classes and the discriminator on {d}: "
+                         "build both with the same num_classes (or both without)")
+    return g
 
 
 def _sample_shape(data) -> torch.Size:
