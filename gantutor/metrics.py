@@ -32,7 +32,7 @@ from .pretrained import load
 __all__ = [
     "mode_coverage", "feature_net", "features", "class_probabilities", "confident_share",
     "frechet_distance", "gaussian_frechet_distance", "polynomial_kernel", "kernel_distance", "precision_recall",
-    "sample_images", "evaluate",
+    "sample_images", "label_accuracy", "evaluate",
 ]
 
 
@@ -350,22 +350,54 @@ def precision_recall(real, fake, k: int = 3) -> dict:
 # --------------------------------------------------------------------------- everything at once
 
 @torch.no_grad()
-def sample_images(generator: nn.Module, n: int, seed: int = 0, batch_size: int = 500) -> torch.Tensor:
-    """``n`` images from ``generator`` (eval mode, seeded noise), on the CPU."""
+def sample_images(generator: nn.Module, n: int, seed: int = 0, batch_size: int = 500,
+                  labels: torch.Tensor | None = None) -> torch.Tensor:
+    """``n`` images from ``generator`` (eval mode, seeded noise), on the CPU.
+
+    A class-conditional generator draws ``labels`` (default: ``0, 1, ..., K-1, 0, ...``, every
+    class equally often).
+    """
     generator = getattr(generator, "generator", generator)  # a PretrainedGAN
     latent_dim = getattr(generator, "latent_dim", None)
     if latent_dim is None:
         raise TypeError(f"{type(generator).__name__} has no .latent_dim: pass a gantutor Generator or the images")
+    num_classes = getattr(generator, "num_classes", None)
+    if labels is None and num_classes is not None:
+        labels = torch.arange(n) % num_classes
     device = next(generator.parameters()).device
     noise = torch.Generator().manual_seed(seed)
     was_training = generator.training
     generator.eval()
+    out = []
     try:
-        out = [generator(torch.randn(min(batch_size, n - i), latent_dim, generator=noise).to(device)).float().cpu()
-               for i in range(0, n, batch_size)]
+        for i in range(0, n, batch_size):
+            z = torch.randn(min(batch_size, n - i), latent_dim, generator=noise).to(device)
+            args = (z,) if labels is None else (z, torch.as_tensor(labels)[i: i + len(z)].to(device))
+            out.append(generator(*args).float().cpu())
     finally:
         generator.train(was_training)
     return torch.cat(out)
+
+
+def label_accuracy(images, labels, domain: str = "mnist", net: FeatureNet | None = None) -> float:
+    """Share of ``images`` whose most likely class of the feature network is ``f"{domain}:{label}"``.
+
+    For a class-conditional generator asked for ``labels``: how often it draws what was asked for,
+    judged by a classifier it never saw.
+    """
+    net = net if net is not None else feature_net()
+    if domain not in net.domains:
+        raise ValueError(f"the feature network knows no domain {domain!r}; it knows {', '.join(net.domains)}")
+    labels = torch.as_tensor(labels).long().cpu()
+    images = _as_images(images)
+    if len(labels) != len(images):
+        raise ValueError(f"{len(images)} images but {len(labels)} labels")
+    names = [c for c in net.classes if c.split(":", 1)[0] == domain]
+    offset = net.classes.index(names[0])
+    if int(labels.min()) < 0 or int(labels.max()) >= len(names):
+        raise ValueError(f"labels must lie in 0..{len(names) - 1} (the classes of {domain!r})")
+    predicted = class_probabilities(images, net).argmax(dim=1)
+    return float((predicted == labels + offset).float().mean())
 
 
 def evaluate(generator, domain: str, n: int | None = None, seed: int = 0, k: int = 3,
@@ -389,7 +421,8 @@ def evaluate(generator, domain: str, n: int | None = None, seed: int = 0, k: int
         perfect generator would get at this ``n``), and, when the feature network knows the
         domain, ``confident_share`` (fakes), ``confident_share_real`` (test images),
         ``classes_covered`` (labels that get at least a tenth of their uniform share of the
-        confidently classified fakes) and ``num_classes``.
+        confidently classified fakes) and ``num_classes``; for a class-conditional generator also
+        ``label_accuracy`` (:func:`label_accuracy` of samples asked for every class in turn).
     """
     from .data import load_domain
 
@@ -430,4 +463,7 @@ def evaluate(generator, domain: str, n: int | None = None, seed: int = 0, k: int
         needed = 0.1 * max(1, int(confident.sum())) / len(names)
         result["classes_covered"] = int((counts >= max(1.0, needed)).sum())
         result["num_classes"] = len(names)
+        conditional = getattr(getattr(generator, "generator", generator), "num_classes", None)
+        if conditional is not None and not isinstance(generator, torch.Tensor):  # asked for 0, 1, ..., K-1, 0, ...
+            result["label_accuracy"] = label_accuracy(fake_images, torch.arange(n) % conditional, domain, net)
     return result

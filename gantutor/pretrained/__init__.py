@@ -186,6 +186,10 @@ def load(name: str, root: str | os.PathLike | None = None, device: torch.device 
     source = f"pretrained asset {name!r}"
     if name == "feature-net":
         return _net_from(state["net"], source).to(device)
+    if name.endswith("-run"):
+        from ..train import Trainer
+
+        return Trainer.resume(state["trainer"], device=device)
     if name.endswith("-snapshots"):
         return [(int(step), _net_from(described, source).to(device))
                 for step, described in zip(state["steps"], state["generators"])]

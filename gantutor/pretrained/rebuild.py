@@ -148,16 +148,22 @@ def _rebuild_feature_net(root: Path, steps: int, seed: int, device: torch.device
 def gan_quality(generator: torch.nn.Module, domain_name: str, n: int | None = None, seed: int = 0) -> dict:
     """FD and KID of ``generator`` against the held-out (test) images of ``domain_name``."""
     result = evaluate(generator, domain_name, n=n, seed=seed)
-    return {k: result[k] for k in ("n", "fd", "kid", "kid_std", "precision", "recall", "fd_floor",
-                                               "confident_share", "confident_share_real", "classes_covered")
-            if k in result}
+    keys = ("n", "fd", "kid", "kid_std", "precision", "recall", "fd_floor", "confident_share",
+            "confident_share_real", "classes_covered", "label_accuracy")
+    return {k: result[k] for k in keys if k in result}
 
 
 def _rebuild_gan(name: str, root: Path, steps: int | None, seed: int | None, device: torch.device, progress: bool,
                  limit: int | None) -> list[dict]:
-    """Train the shipped GAN ``name`` by its recipe (:data:`gantutor.recipes.RECIPES`) and write it."""
-    domain_name = name.removeprefix("dcgan-")
-    run = recipe(name, **{k: v for k, v in dict(steps=steps, seed=seed).items() if v is not None})
+    """Train the shipped GAN ``name`` by its recipe (:data:`gantutor.recipes.RECIPES`) and write it.
+
+    A name ending in ``-run`` is a chapter's run: the recipe of the name without ``-run``, shipped
+    as the whole trainer (weights, EMA, history; no optimiser moments), which
+    :func:`gantutor.pretrained.load` gives back as a :class:`~gantutor.train.Trainer`.
+    """
+    is_run = name.endswith("-run")
+    run = recipe(name.removesuffix("-run"), **{k: v for k, v in dict(steps=steps, seed=seed).items() if v is not None})
+    domain_name = run.domain
     seed_everything(run.train.seed)
     data = load_domain(domain_name, split="train", limit=limit, verbose=progress)
     trainer = Trainer.from_recipe(run, data, device=device)
@@ -180,6 +186,7 @@ def _rebuild_gan(name: str, root: Path, steps: int | None, seed: int | None, dev
     n = None if limit is None else min(limit, 200)
     quality = gan_quality(ema, domain_name, n=n, seed=run.train.seed)
     quality["raw_generator"] = gan_quality(trainer.generator.cpu().eval(), domain_name, n=n, seed=run.train.seed)
+    trainer.generator.to(device)  # back where the trainer keeps it (the run's state is saved from here)
     if progress:
         print(f"{name}: {quality}")
     common = {"seed": run.train.seed, "steps": run.steps, "wall_time_s": round(wall, 1),
@@ -193,8 +200,12 @@ def _rebuild_gan(name: str, root: Path, steps: int | None, seed: int | None, dev
                      "recipe": run.to_dict(), "generator_weights": f"EMA of G (decay {run.train.ema_decay})"},
         "quality": quality,
     }
-    written = [_write(root, name, {"generator": _described(ema),
-                                   "discriminator": _described(trainer.discriminator.cpu().eval())}, entry)]
+    if is_run:
+        entry["training"]["generator_weights"] = "the whole trainer: G, D, the EMA of G, history"
+        payload = {"trainer": trainer.state_dict(optimizers=False)}
+    else:
+        payload = {"generator": _described(ema), "discriminator": _described(trainer.discriminator.cpu().eval())}
+    written = [_write(root, name, payload, entry)]
     if f"{name}-snapshots" in ASSETS:
         snap_entry = {**common, "snapshot_steps": [s for s, _ in snapshots], "dtype": "float16 (loaded as float32)",
                       "training": {"same run as": name, "generator_weights": "raw G (not the EMA)"}}
@@ -209,7 +220,8 @@ def rebuild(name: str, steps: int | None = None, out: str | os.PathLike | None =
     """Train an asset again and write it (and its manifest entry) to ``out`` (default: the package's assets).
 
     Args:
-        name: ``"feature-net"``, ``"dcgan-mnist"`` (also writes ``dcgan-mnist-snapshots``) or ``"dcgan-glyphs"``.
+        name: an asset of :data:`gantutor.pretrained.ASSETS` (``"dcgan-mnist"`` also writes
+            ``dcgan-mnist-snapshots``).
         steps: training steps (default: the recipe's). A small number is a smoke test.
         out: the folder to write to (and whose ``manifest.json`` to update).
         seed: the seed (default: the recipe's, 0).

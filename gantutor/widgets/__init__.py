@@ -2,6 +2,7 @@
 
 - :class:`ToyGANLab` -- GAN Lab in the notebook: a toy GAN on 2-D data with every knob (chapter 2)
 - :class:`TrainingDashboard` -- live curves and fixed-noise samples while ``Trainer.fit`` runs (chapter 5)
+- :class:`LatentExplorer` -- pick a class, move z along two directions or between two points, see G's output (chapter 5)
 - :class:`TransferLab` -- pick a target domain, a number of images and a strategy; watch the adaptation (chapter 7)
 
 Each widget keeps its logic in plain methods that tests call directly, without a browser.
@@ -14,6 +15,7 @@ import importlib
 _WHERE = {
     "ToyGANLab": "toy_lab",
     "TrainingDashboard": "dashboard",
+    "LatentExplorer": "latent_explorer",
     "TransferLab": "transfer_lab",
 }
 
