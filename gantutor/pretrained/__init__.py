@@ -56,6 +56,8 @@ ASSETS = {
     "dcgan-mnist": ("dcgan-mnist.pt", "dcgan-mnist"),
     "dcgan-mnist-snapshots": ("dcgan-mnist-snapshots.pt", "dcgan-mnist"),
     "dcgan-glyphs": ("dcgan-glyphs.pt", "dcgan-glyphs"),
+    "chapter-5-run": ("chapter-5-run.pt", "chapter-5-run"),
+    "chapter-5-cgan-run": ("chapter-5-cgan-run.pt", "chapter-5-cgan-run"),
 }
 NAMES = tuple(ASSETS)
 
