@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import torch
 
+from .checks import check_images
+
 __all__ = ["TensorBatches", "SampledBatches", "batches_for", "data_tensor", "data_labels", "label_distribution",
            "describe_data"]
 
@@ -24,6 +26,8 @@ class TensorBatches:
                  labels: torch.Tensor | None = None) -> None:
         if labels is not None and len(labels) != len(data):
             raise ValueError(f"{len(data)} samples but {len(labels)} labels")
+        if data.ndim == 4:  # images: once per data set, every value (finite, in about [-1, 1])
+            check_images(data, "the training data")
         self.data = data.to(device)
         self.labels = labels.to(device) if labels is not None else None
         self.batch_size = batch_size
@@ -126,7 +130,8 @@ def data_tensor(data) -> torch.Tensor:
     if len(tensor) == 0:
         raise ValueError("the data set is empty: there is nothing to train on")
     if not torch.is_floating_point(tensor):
-        raise TypeError(f"training data must be floating point (images in [-1, 1]), got {tensor.dtype}")
+        raise TypeError(f"training data must be floating point (images in [-1, 1]), got {tensor.dtype}: map [0, 255] "
+                        "images with x.float() / 127.5 - 1")
     return tensor.float()
 
 
