@@ -31,14 +31,14 @@ _MAPPING = "map [0, 1] images with x * 2 - 1 and [0, 255] ones with x / 127.5 - 
 
 
 def check_images(images, name: str = "images", *, channels: int | None = None, size: int | None = None,
-                 min_count: int = 1, scan: bool = True) -> torch.Tensor:
+                 min_count: int = 1, scan: bool = True, reason: str = "") -> torch.Tensor:
     """Check that ``images`` is a batch of images as the book uses them, and return it.
 
     Args:
         images: the tensor to check.
         name: what to call it in a message (``"the training data"``, ``"held_out"``).
         channels, size: the channel count and side the caller needs (``None``: any).
-        min_count: the fewest images that will do (e.g. 2 to fit a covariance).
+        min_count: the fewest images that will do (e.g. 2 to fit a covariance); ``reason`` says why.
         scan: also look at every value (finite, about ``[-1, 1]``, see :data:`IMAGE_RANGE`): once per
             data set, not on every forward pass.
 
@@ -58,8 +58,8 @@ def check_images(images, name: str = "images", *, channels: int | None = None, s
             hint = "; flat (N, H*W) images must be reshaped, e.g. x.reshape(-1, 1, 28, 28)"
         raise ValueError(f"{name} must be a batch of images of shape (N, C, H, W), got shape {shape}{hint}")
     if len(images) < min_count:
-        raise ValueError(f"{name} must hold at least {min_count} image{'s' if min_count > 1 else ''}, "
-                         f"got {len(images)}")
+        raise ValueError(f"{name} must hold at least {min_count} image{'s' if min_count > 1 else ''}"
+                         f"{' (' + reason + ')' if reason else ''}, got {len(images)}")
     if not torch.is_floating_point(images):
         raise ValueError(f"{name} are {images.dtype}, not floating point: images are float32 in [-1, 1]; "
                          f"{_MAPPING} (after .float())")
