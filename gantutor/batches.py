@@ -26,8 +26,6 @@ class TensorBatches:
                  labels: torch.Tensor | None = None) -> None:
         if labels is not None and len(labels) != len(data):
             raise ValueError(f"{len(data)} samples but {len(labels)} labels")
-        if data.ndim == 4:  # images: once per data set, every value (finite, in about [-1, 1])
-            check_images(data, "the training data")
         self.data = data.to(device)
         self.labels = labels.to(device) if labels is not None else None
         self.batch_size = batch_size
@@ -86,12 +84,15 @@ class SampledBatches:
 def batches_for(data, batch_size: int, seed: int, device: torch.device,
                 labelled: bool = False) -> TensorBatches | SampledBatches:
     """The batch source for ``data``: sampled for a distribution, a shuffled tensor otherwise
-    (of ``(images, labels)`` pairs when ``labelled``)."""
+    (of ``(images, labels)`` pairs when ``labelled``). Images are checked (:func:`gantutor.checks.check_images`)."""
     if hasattr(data, "sample") and not isinstance(data, torch.Tensor):
         if labelled:
             raise ValueError("a class-conditional GAN needs labelled data, not a distribution to sample")
         return SampledBatches(data, batch_size, seed, device)
-    return TensorBatches(data_tensor(data), batch_size, seed, device, data_labels(data) if labelled else None)
+    tensor = data_tensor(data)
+    if tensor.ndim == 4:  # images: checked once per data set, every value (finite, in about [-1, 1])
+        check_images(tensor, "the training data")
+    return TensorBatches(tensor, batch_size, seed, device, data_labels(data) if labelled else None)
 
 
 def data_labels(data) -> torch.Tensor:
