@@ -330,10 +330,9 @@ def _check_resume_flags(args: argparse.Namespace, parser: argparse.ArgumentParse
         "latent_dim": (run.latent_dim, generator.get("latent_dim")),
         "base_width": (run.width, generator.get("base_width")), "hidden": (run.width, generator.get("hidden")),
         "latent_components": (run.latent_components, state["latent"].get("components")),
-        "limit": (args.limit, saved_data.get("limit")),
     }
     differ = [f"--{k.replace('_', '-')} {mine} (the run has {theirs})" for k, (mine, theirs) in pairs.items()
-              if k in flags and not (k == "limit" and "limit" not in saved_data) and mine != theirs]
+              if k in flags and mine != theirs]
     if "recipe" in args.given and run.num_classes != generator.get("num_classes"):
         differ.append(f"--recipe {run.name} is conditioned on {run.num_classes} classes (the run on "
                       f"{generator.get('num_classes')})")
@@ -341,8 +340,8 @@ def _check_resume_flags(args: argparse.Namespace, parser: argparse.ArgumentParse
         parser.error(f"--resume: this command differs from the run in {args.out}: {'; '.join(differ)}. A resumed run "
                      "keeps its checkpoint's settings: leave these flags out (or give the run's values), or start a new "
                      "run (another --out, or --overwrite)")
-    if not args.toy and "limit" in saved_data:
-        args.limit = saved_data["limit"]  # the same images as before
+    if not args.toy and "limit" in saved_data and "limit" not in args.given:
+        args.limit = saved_data["limit"]  # the same images as before (a given --limit is checked once loaded)
 
 
 def train(argv: Sequence[str] | None = None) -> Trainer:
@@ -395,6 +394,10 @@ def _train(argv: Sequence[str] | None, stop: _StopOnSignal) -> Trainer:
                              "use another --out or the same --domain")
         _check_resume_flags(args, parser, state)
     domain = load_domain(args.domain, limit=None if args.toy else args.limit, verbose=main_process)
+    if resuming and not args.toy and len(domain) != (state.get("data") or {}).get("limit", len(domain)):
+        parser.error(f"--resume: --limit {args.limit} gives {len(domain):,} images, but the run in {args.out} trained "
+                     f"on {state['data']['limit']:,}: give --limit {state['data']['limit']} (or leave it out), or "
+                     "start a new run (another --out, or --overwrite)")
     callbacks = [Checkpoint(checkpoint, every=args.checkpoint_every), _RunFiles(args, args.steps), stop]
     if resuming:
         trainer = Trainer.resume(checkpoint, data=domain, device=device, callbacks=callbacks,

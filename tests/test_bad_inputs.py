@@ -408,7 +408,8 @@ def test_resume_with_another_limit_is_refused_and_without_one_keeps_the_runs(tmp
     assert main(cli("--domain", "mnist", "--dry-run", "--limit", "24", "--out", str(out))) == 0
     with pytest.raises(SystemExit) as info:
         main(cli("--domain", "mnist", "--dry-run", "--limit", "16", "--resume", "--steps", "3", "--out", str(out)))
-    assert info.value.code == 2 and "--limit 16 (the run has 24)" in capsys.readouterr().err
+    assert info.value.code == 2 and "--limit 16 gives 16 images, but the run in" in capsys.readouterr().err
+    assert main(cli("--domain", "mnist", "--dry-run", "--limit", "24", "--resume", "--steps", "2", "--out", str(out))) == 0
     assert main(cli("--domain", "mnist", "--steps", "3", "--base-width", "8", "--batch-size", "8", "--resume",
                     "--out", str(out))) == 0
     state = load_checkpoint(out / "checkpoint.pt")
@@ -478,3 +479,14 @@ def test_sigint_and_sigterm_stop_after_the_step_write_the_checkpoint_and_the_run
     result = subprocess.run(finish, env=env(), capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     assert load_checkpoint(out / "checkpoint.pt")["step"] == stopped_at + 2
+
+
+def test_a_second_signal_stops_at_once():
+    from gantutor.cli import Interrupted, _StopOnSignal
+
+    stop = _StopOnSignal()
+    stop._handle(signal.SIGINT, None)  # the first: stop after this step
+    assert stop.received == signal.SIGINT
+    with pytest.raises(Interrupted, match="SIGTERM again: stopped at once") as info:
+        stop._handle(signal.SIGTERM, None)
+    assert info.value.exit_code == 143 and isinstance(info.value, KeyboardInterrupt)
