@@ -26,7 +26,7 @@ import math
 import torch
 from torch import nn
 
-from .checks import check_images
+from .checks import check_images, whole_number
 from .nets import FeatureNet
 from .pretrained import load
 
@@ -353,6 +353,7 @@ def sample_images(generator: nn.Module, n: int, seed: int = 0, batch_size: int =
     class equally often).
     """
     generator = getattr(generator, "generator", generator)  # a PretrainedGAN
+    n = whole_number(n, "n (a number of images)", "sample_images")
     latent_dim = getattr(generator, "latent_dim", None)
     if latent_dim is None:
         raise TypeError(f"{type(generator).__name__} has no .latent_dim: pass a gantutor Generator or the images")
@@ -423,6 +424,9 @@ def evaluate(generator, domain: str, n: int | None = None, seed: int = 0, k: int
 
     net = net if net is not None else feature_net()
     real = load_domain(domain, split="test", verbose=False)
+    if not isinstance(getattr(real, "images", None), torch.Tensor):
+        raise ValueError(f"evaluate measures image domains, and {domain!r} is a toy distribution: measure its samples "
+                         f"with mode_coverage(samples, domain.centres, domain.sigma) or precision_recall(real, fake)")
     available = len(real)
     n = available if n is None else int(n)
     if not 2 <= n <= available:

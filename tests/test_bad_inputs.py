@@ -490,3 +490,16 @@ def test_a_second_signal_stops_at_once():
     with pytest.raises(Interrupted, match="SIGTERM again: stopped at once") as info:
         stop._handle(signal.SIGTERM, None)
     assert info.value.exit_code == 143 and isinstance(info.value, KeyboardInterrupt)
+
+
+def test_small_slips_get_plain_answers(tmp_path):
+    from gantutor.metrics import evaluate, sample_images
+
+    g, d = tiny_nets()
+    with pytest.raises(ValueError, match="'ring' is a toy distribution: measure its samples with mode_coverage"):
+        evaluate(g, "ring", n=10)
+    with pytest.raises(ValueError, match=r"sample_images needs n \(a number of images\) >= 1"):
+        sample_images(g, 0)
+    with pytest.raises(IsADirectoryError, match="is a folder: give the name of a file in it"):
+        tiny_trainer().save(tmp_path)
+    assert list(tmp_path.iterdir()) == []
