@@ -162,7 +162,8 @@ def _check_contents(state, where: str, from_file: bool) -> None:
     found = state.get("format") if isinstance(state, dict) else None
     if found not in _READS:
         if isinstance(found, str) and found.startswith("gantutor.trainer/"):
-            newer = found.rsplit("/", 1)[-1].isdigit() and int(found.rsplit("/", 1)[-1]) > 3
+            version, ours = found.rsplit("/", 1)[-1], int(CHECKPOINT_FORMAT.rsplit("/", 1)[-1])
+            newer = version.isdigit() and int(version) > ours
             raise CheckpointError(
                 f"{where} is a checkpoint of {'a newer' if newer else 'an older'} gantutor ({found}; this one reads "
                 f"{', '.join(_READS)}): " + ("upgrade gantutor to read it" if newer else "train it again with this version"))
@@ -182,7 +183,7 @@ def _check_contents(state, where: str, from_file: bool) -> None:
                               f"file carries: it was altered. {_DAMAGED}")
     if recorded is not None and recorded != content_sha256({k: v for k, v in state.items() if k != "sha256"}):
         raise CheckpointError(f"{where} is corrupted: its contents do not match the sha256 recorded when it was "
-                              f"saved (bytes changed on disk or in a copy). {_DAMAGED}")
+                              f"saved (bytes changed on disk or in a copy, or it was edited). {_DAMAGED}")
     missing = [k for k in _KEYS if k not in state]
     missing += [f"{role}.{k}" for role in ("generator", "discriminator") if isinstance(state.get(role), dict)
                 for k in ("class", "config", "state") if k not in state[role]]
