@@ -5,6 +5,7 @@ graph to the top; a module imports only from the lines above it:
 
 - :mod:`gantutor.device`      -- pick a device, seed everything, detect Colab
 - :mod:`gantutor.storage`     -- files written atomically (checkpoints, weights, results)
+- :mod:`gantutor.checks`      -- one check of image tensors (shape, dtype, finite, [-1, 1]) and of whole numbers
 - :mod:`gantutor.losses`      -- GAN losses by name
 - :mod:`gantutor.theory`      -- chapter 1's 1-D quantities: optimal discriminator, JSD, value function
 - :mod:`gantutor.latent`      -- latent priors: N(0, I) and a mixture of islands
@@ -33,7 +34,7 @@ import importlib
 __version__ = "0.1.0"
 
 __all__ = [
-    "device", "storage", "losses", "theory", "latent", "data", "nets", "recipes", "batches", "distributed",
+    "device", "storage", "checks", "losses", "theory", "latent", "data", "nets", "recipes", "batches", "distributed",
     "pretrained", "train", "viz", "results", "metrics", "transfer", "cli", "widgets", "exercises",
 ]
 

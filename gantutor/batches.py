@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import torch
 
+from .checks import check_images
+
 __all__ = ["TensorBatches", "SampledBatches", "batches_for", "data_tensor", "data_labels", "label_distribution",
            "describe_data"]
 
@@ -82,12 +84,15 @@ class SampledBatches:
 def batches_for(data, batch_size: int, seed: int, device: torch.device,
                 labelled: bool = False) -> TensorBatches | SampledBatches:
     """The batch source for ``data``: sampled for a distribution, a shuffled tensor otherwise
-    (of ``(images, labels)`` pairs when ``labelled``)."""
+    (of ``(images, labels)`` pairs when ``labelled``). Images are checked (:func:`gantutor.checks.check_images`)."""
     if hasattr(data, "sample") and not isinstance(data, torch.Tensor):
         if labelled:
             raise ValueError("a class-conditional GAN needs labelled data, not a distribution to sample")
         return SampledBatches(data, batch_size, seed, device)
-    return TensorBatches(data_tensor(data), batch_size, seed, device, data_labels(data) if labelled else None)
+    tensor = data_tensor(data)
+    if tensor.ndim == 4:  # images: checked once per data set, every value (finite, in about [-1, 1])
+        check_images(tensor, "the training data")
+    return TensorBatches(tensor, batch_size, seed, device, data_labels(data) if labelled else None)
 
 
 def data_labels(data) -> torch.Tensor:
@@ -126,7 +131,8 @@ def data_tensor(data) -> torch.Tensor:
     if len(tensor) == 0:
         raise ValueError("the data set is empty: there is nothing to train on")
     if not torch.is_floating_point(tensor):
-        raise TypeError(f"training data must be floating point (images in [-1, 1]), got {tensor.dtype}")
+        raise TypeError(f"training data must be floating point (images in [-1, 1]), got {tensor.dtype}: map [0, 255] "
+                        "images with x.float() / 127.5 - 1")
     return tensor.float()
 
 

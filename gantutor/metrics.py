@@ -26,6 +26,7 @@ import math
 import torch
 from torch import nn
 
+from .checks import check_images, whole_number
 from .nets import FeatureNet
 from .pretrained import load
 
@@ -93,8 +94,8 @@ def feature_net() -> FeatureNet:
     return _FEATURE_NET
 
 
-def _as_images(images) -> torch.Tensor:
-    """``images`` as a float32 ``(N, 1, 28, 28)`` tensor, with a clear error otherwise."""
+def _as_images(images, name: str = "images") -> torch.Tensor:
+    """``images`` as a float ``(N, 1, 28, 28)`` tensor, finite and in about ``[-1, 1]``, with a clear error otherwise."""
     if not isinstance(images, torch.Tensor):
         if isinstance(getattr(images, "images", None), torch.Tensor):
             images = images.images  # an ImageDomain
@@ -105,18 +106,9 @@ def _as_images(images) -> torch.Tensor:
     if images.ndim != 4 or tuple(images.shape[1:]) != (1, 28, 28):
         raise ValueError(f"the feature network expects grey 28x28 images of shape (N, 1, 28, 28), got "
                          f"{tuple(images.shape)}; convert colour images to grey and resize them to 28x28")
-    if not torch.is_floating_point(images):
-        raise TypeError(f"images must be floating point in [-1, 1], got {images.dtype}")
     if len(images) == 0:
         raise ValueError("no images to measure")
-    return images.detach()
-
-
-def _check_range(images: torch.Tensor) -> None:
-    low, high = float(images.min()), float(images.max())
-    if low < -1.5 or high > 1.5:
-        raise ValueError(f"images must be in [-1, 1] (the book's convention), got values in [{low:.3g}, {high:.3g}]; "
-                         "map [0, 1] images with x * 2 - 1 and [0, 255] ones with x / 127.5 - 1")
+    return check_images(images.detach(), name)
 
 
 def _batched(images: torch.Tensor, net: nn.Module, batch_size: int, function) -> torch.Tensor:
@@ -143,7 +135,6 @@ def features(images, net: FeatureNet | None = None, batch_size: int = 1000) -> t
         batch_size: images per forward pass.
     """
     images = _as_images(images)
-    _check_range(images)
     net = net if net is not None else feature_net()
     return _batched(images, net, batch_size, net.features)
 
@@ -151,7 +142,6 @@ def features(images, net: FeatureNet | None = None, batch_size: int = 1000) -> t
 def class_probabilities(images, net: FeatureNet | None = None, batch_size: int = 1000) -> torch.Tensor:
     """The feature network's softmax over its ``domain:label`` classes, ``(N, num_classes)``."""
     images = _as_images(images)
-    _check_range(images)
     net = net if net is not None else feature_net()
     return _batched(images, net, batch_size, lambda x: net(x).softmax(dim=1))
 
@@ -294,9 +284,14 @@ def _as_vectors(x, name: str) -> torch.Tensor:
     """Points ``(N, D)`` as they are; images ``(N, 1, 28, 28)`` through :func:`features`."""
     x = x.images if isinstance(getattr(x, "images", None), torch.Tensor) else torch.as_tensor(x)
     if x.ndim == 4:
-        x = features(x)
+        x = features(_as_images(x, f"the {name} images"))
     if x.ndim != 2 or len(x) < 2:
         raise ValueError(f"{name} must be points (N, D) or images (N, 1, 28, 28) with N >= 2, got {tuple(x.shape)}")
+    if not torch.is_floating_point(x):
+        x = x.float()
+    if not bool(torch.isfinite(x).all()):
+        raise ValueError(f"{name} contains {int((~torch.isfinite(x)).sum())} NaN or infinite value(s): "
+                         "remove or repair those points")
     return x.detach().cpu().float()
 
 
@@ -358,6 +353,7 @@ def sample_images(generator: nn.Module, n: int, seed: int = 0, batch_size: int =
     class equally often).
     """
     generator = getattr(generator, "generator", generator)  # a PretrainedGAN
+    n = whole_number(n, "n (a number of images)", "sample_images")
     latent_dim = getattr(generator, "latent_dim", None)
     if latent_dim is None:
         raise TypeError(f"{type(generator).__name__} has no .latent_dim: pass a gantutor Generator or the images")
@@ -428,6 +424,9 @@ def evaluate(generator, domain: str, n: int | None = None, seed: int = 0, k: int
 
     net = net if net is not None else feature_net()
     real = load_domain(domain, split="test", verbose=False)
+    if not isinstance(getattr(real, "images", None), torch.Tensor):
+        raise ValueError(f"evaluate measures image domains, and {domain!r} is a toy distribution: measure its samples "
+                         f"with mode_coverage(samples, domain.centres, domain.sigma) or precision_recall(real, fake)")
     available = len(real)
     n = available if n is None else int(n)
     if not 2 <= n <= available:

@@ -24,6 +24,8 @@ import math
 import torch
 from torch import nn
 
+from .checks import check_input, whole_number
+
 __all__ = [
     "MLPGenerator", "MLPDiscriminator", "Generator", "Discriminator", "dcgan_init",
     "supported_sizes", "FeatureNet", "FEATURE_DOMAINS", "REJECT_CLASS", "build", "describe", "load_weights", "count_parameters",
@@ -53,8 +55,10 @@ def count_parameters(net: nn.Module, trainable_only: bool = False) -> int:
 # --------------------------------------------------------------------------- toy MLPs
 
 def _mlp(in_dim: int, out_dim: int, hidden: int, depth: int, activation: type[nn.Module]) -> nn.Sequential:
-    if depth < 1 or hidden < 1:
-        raise ValueError(f"an MLP needs depth >= 1 and hidden >= 1, got depth={depth}, hidden={hidden}")
+    whole = (isinstance(v, int) and not isinstance(v, bool) for v in (hidden, depth))
+    if not all(whole) or depth < 1 or hidden < 1:
+        raise ValueError(f"an MLP needs depth >= 1 and hidden >= 1 (whole numbers), got depth={depth!r}, "
+                         f"hidden={hidden!r}")
     layers: list[nn.Module] = []
     width = in_dim
     for _ in range(depth):
@@ -69,11 +73,14 @@ class MLPGenerator(nn.Module):
 
     def __init__(self, latent_dim: int = 2, data_dim: int = 2, hidden: int = 64, depth: int = 2) -> None:
         super().__init__()
+        latent_dim = whole_number(latent_dim, "latent_dim", "MLPGenerator")
+        data_dim = whole_number(data_dim, "data_dim", "MLPGenerator")
         self.config = dict(latent_dim=latent_dim, data_dim=data_dim, hidden=hidden, depth=depth)
         self.latent_dim, self.data_dim = latent_dim, data_dim
         self.net = _mlp(latent_dim, data_dim, hidden, depth, nn.ReLU)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
+        check_input(z, self, "z")
         if z.ndim != 2 or z.shape[1] != self.latent_dim:
             raise ValueError(f"MLPGenerator expects z of shape (N, {self.latent_dim}), got {tuple(z.shape)}")
         return self.net(z)
@@ -84,11 +91,13 @@ class MLPDiscriminator(nn.Module):
 
     def __init__(self, data_dim: int = 2, hidden: int = 64, depth: int = 2) -> None:
         super().__init__()
+        data_dim = whole_number(data_dim, "data_dim", "MLPDiscriminator")
         self.config = dict(data_dim=data_dim, hidden=hidden, depth=depth)
         self.data_dim = data_dim
         self.net = _mlp(data_dim, 1, hidden, depth, lambda: nn.LeakyReLU(0.2))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_input(x, self, "x")
         if x.ndim != 2 or x.shape[1] != self.data_dim:
             raise ValueError(f"MLPDiscriminator expects x of shape (N, {self.data_dim}), got {tuple(x.shape)}")
         return self.net(x).squeeze(1)
@@ -98,6 +107,8 @@ class MLPDiscriminator(nn.Module):
 
 def _plan(image_size: int) -> tuple[int, int]:
     """Split ``image_size`` into a start side ``s0`` (7 or 4) and a number of doublings ``k >= 2``."""
+    if isinstance(image_size, bool) or not isinstance(image_size, int):
+        raise ValueError(f"image_size must be a whole number of pixels such as 28, got {image_size!r}")
     for start in (7, 4):
         ratio = image_size / start
         if ratio >= 4 and ratio == int(ratio) and int(ratio) & (int(ratio) - 1) == 0:
@@ -151,6 +162,9 @@ class Generator(nn.Module):
     def __init__(self, latent_dim: int = 64, channels: int = 1, base_width: int = 64, image_size: int = 28,
                  num_classes: int | None = None) -> None:
         super().__init__()
+        latent_dim, channels, base_width = (whole_number(v, n, "Generator") for v, n in (
+            (latent_dim, "latent_dim"), (channels, "channels"), (base_width, "base_width")))
+        num_classes = whole_number(num_classes, "num_classes", "Generator", optional=True)
         start, doublings = _plan(image_size)
         self.config = dict(latent_dim=latent_dim, channels=channels, base_width=base_width, image_size=image_size)
         if num_classes is not None:
@@ -171,6 +185,7 @@ class Generator(nn.Module):
         self.apply(dcgan_init)
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        check_input(z, self, "z")
         if z.ndim == 4 and z.shape[2:] == (1, 1):
             z = z.flatten(1)
         if z.ndim != 2 or z.shape[1] != self.latent_dim:
@@ -210,6 +225,12 @@ class Discriminator(nn.Module):
     def __init__(self, channels: int = 1, base_width: int = 64, image_size: int = 28, batchnorm: bool = True,
                  num_classes: int | None = None, spectral_norm: bool = False) -> None:
         super().__init__()
+        channels, base_width = (whole_number(v, n, "Discriminator") for v, n in (
+            (channels, "channels"), (base_width, "base_width")))
+        num_classes = whole_number(num_classes, "num_classes", "Discriminator", optional=True)
+        for name, flag in (("batchnorm", batchnorm), ("spectral_norm", spectral_norm)):
+            if not isinstance(flag, bool):
+                raise ValueError(f"Discriminator needs {name} True or False, got {flag!r}")
         start, doublings = _plan(image_size)
         self.config = dict(channels=channels, base_width=base_width, image_size=image_size, batchnorm=batchnorm)
         if num_classes is not None:
@@ -240,6 +261,7 @@ class Discriminator(nn.Module):
                     nn.utils.parametrizations.spectral_norm(module)
 
     def forward(self, images: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        check_input(images, self, "images")
         expected = (self.channels, self.image_size, self.image_size)
         if images.ndim != 4 or tuple(images.shape[1:]) != expected:
             raise ValueError(
@@ -297,6 +319,8 @@ class FeatureNet(nn.Module):
         super().__init__()
         if not classes:
             raise ValueError("a FeatureNet needs at least one class name")
+        width = whole_number(width, "width", "FeatureNet")
+        feature_dim = whole_number(feature_dim, "feature_dim", "FeatureNet")
         self.classes = list(classes)
         self.config = dict(classes=self.classes, width=width, feature_dim=feature_dim)
         self.feature_dim = feature_dim
@@ -315,11 +339,18 @@ class FeatureNet(nn.Module):
 
     def features(self, images: torch.Tensor) -> torch.Tensor:
         """``(N, 1, 28, 28)`` in ``[-1, 1]`` → ``(N, feature_dim)`` penultimate activations (≥ 0)."""
+        self._check(images)
         return self.body(images)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """``(N, 1, 28, 28)`` → ``(N, num_classes)`` logits."""
+        self._check(images)
         return self.head(self.dropout(self.body(images)))
+
+    def _check(self, images: torch.Tensor) -> None:
+        check_input(images, self, "images")
+        if images.ndim != 4 or tuple(images.shape[1:]) != (1, 28, 28):
+            raise ValueError(f"FeatureNet expects grey 28x28 images of shape (N, 1, 28, 28), got {tuple(images.shape)}")
 
 
 # --------------------------------------------------------------------------- checkpoints

@@ -4,17 +4,82 @@ A file is written to a temporary file in the same folder and then renamed over i
 destination (``os.replace`` is atomic on one file system): a crash, a full disk or a
 Ctrl-C in the middle leaves the previous file untouched and no stray temporary file.
 Checkpoints, shipped weights, sample grids, histories and benchmark results all use it.
+
+Only ``kill -9`` (or a power cut) can leave a temporary file behind. Its name says which
+process wrote it, ``.NAME.PID@HOST.RANDOM.tmp``, so the next write of ``NAME`` (and
+:func:`remove_stale_temporaries`, which the command line runs on its folder at the start)
+removes the temporaries of processes of this machine that no longer run -- never one that
+another running process, or another machine, is still writing.
 """
 from __future__ import annotations
 
+import fnmatch
+import glob
 import os
+import re
+import socket
 import tempfile
+import time
 from pathlib import Path
 from typing import BinaryIO, Callable
 
 import torch
 
-__all__ = ["atomic_write", "atomic_save", "atomic_write_text"]
+__all__ = ["atomic_write", "atomic_save", "atomic_write_text", "remove_stale_temporaries"]
+
+_HOST = socket.gethostname().replace(".", "-").replace("@", "-") or "host"
+_IMPORTED = time.time()  # temporaries of the old name form (no PID) older than this are stale
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` of this machine runs (when in doubt: yes, so that nothing in use is removed)."""
+    if os.name == "nt":  # os.kill(pid, 0) would terminate it on Windows
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def _parse_temporary(file_name: str) -> tuple[str, int | None, str | None]:
+    """``.NAME.PID@HOST.RANDOM.tmp`` -> ``(NAME, PID, HOST)``; ``.NAME.RANDOM.tmp`` (older) -> ``(NAME, None, None)``."""
+    rest = file_name[1: -len(".tmp")].rsplit(".", 1)[0]  # drop mkstemp's random part
+    head, _, owner = rest.rpartition(".")
+    match = re.fullmatch(r"(\d+)@([^.@]+)", owner)
+    if head and match:
+        return head, int(match.group(1)), match.group(2)
+    return rest, None, None
+
+
+def remove_stale_temporaries(folder: str | os.PathLike, name: str = "*") -> list[Path]:
+    """Remove the temporary files that interrupted writes (``kill -9``) left in ``folder``.
+
+    Only those of files called ``name`` (a glob pattern, e.g. ``"step_*.png"``), and only those
+    of processes of this machine that no longer run (or, for temporaries named before PIDs were
+    recorded, older than this process's import of gantutor). Returns the paths removed.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    removed = []
+    for tmp in folder.glob(f".{name}.*.tmp"):
+        owner, pid, host = _parse_temporary(tmp.name)
+        if not fnmatch.fnmatchcase(owner, name):
+            continue
+        try:
+            if pid is not None:
+                stale = host == _HOST and pid != os.getpid() and not _running(pid)
+            else:
+                stale = tmp.stat().st_mtime < _IMPORTED
+            if stale:
+                tmp.unlink()
+                removed.append(tmp)
+        except OSError:  # gone already, or not ours to remove
+            pass
+    return removed
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> Path:
@@ -27,8 +92,10 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> 
         ``path`` as a :class:`~pathlib.Path`.
     """
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a folder: give the name of a file in it (e.g. {path / 'checkpoint.pt'})")
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}@{_HOST}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as file:
             write(file)
@@ -42,6 +109,7 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> 
         if os.path.exists(tmp):
             os.remove(tmp)
         raise
+    remove_stale_temporaries(path.parent, glob.escape(path.name))
     return path
 
 

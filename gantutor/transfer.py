@@ -24,6 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .checks import check_images
 from .nets import build, describe
 from .train import Callback, Trainer
 
@@ -84,9 +85,10 @@ def check_compatible(generator: nn.Module, target) -> None:
     expected = (config.get("channels", 1), config.get("image_size", 28), config.get("image_size", 28))
     images = getattr(target, "images", target)
     if not isinstance(images, torch.Tensor) or images.ndim != 4:
-        raise TypeError("the target must be an image domain from load_domain() or an (N, C, H, W) tensor")
+        shape = f" (got shape {tuple(images.shape)})" if isinstance(images, torch.Tensor) else ""
+        raise TypeError("the target must be an image domain from load_domain() or an (N, C, H, W) tensor" + shape)
     if tuple(images.shape[1:]) != expected:
-        name = getattr(target, "name", "the target")
+        name = f"the target domain {target.name!r}" if isinstance(getattr(target, "name", None), str) else "the target"
         raise ValueError(
             f"{name} has images of shape {tuple(images.shape[1:])} but the source generator makes {expected}: "
             "transfer keeps the architecture, so the target must match it. Resize the target to "
@@ -203,6 +205,11 @@ def adapt(generator: nn.Module, discriminator: nn.Module, target, strategy: str,
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown strategy {strategy!r}; known strategies: {', '.join(STRATEGIES)}")
     check_compatible(generator, target)
+    channels, size = generator.config.get("channels", 1), generator.config.get("image_size", 28)
+    check_images(getattr(target, "images", target), "the target images")
+    if held_out is not None and eval_every:
+        check_images(getattr(held_out, "images", held_out), "held_out", channels=channels, size=size, min_count=2,
+                     reason="FD and KID fit a covariance; pass more held-out images, or held_out=None")
     if strategy == "scratch":
         torch.manual_seed(seed)
         generator, discriminator = build(describe(generator)), build(describe(discriminator))

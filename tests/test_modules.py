@@ -13,7 +13,8 @@ PACKAGE = ROOT / "gantutor"
 #: Each module's layer: a module may import only from its own layer or lower ones (DESIGN.md's
 #: graph, with the loading half of `pretrained` below `metrics`, which measures with its feature net).
 LAYERS = {
-    0: {"gantutor.device", "gantutor.storage", "gantutor.losses", "gantutor.theory", "gantutor.latent"},
+    0: {"gantutor.device", "gantutor.storage", "gantutor.checks", "gantutor.losses", "gantutor.theory",
+        "gantutor.latent"},
     1: {"gantutor.data", "gantutor.data.images", "gantutor.data.toy", "gantutor.nets", "gantutor.recipes",
         "gantutor.batches", "gantutor.distributed"},
     2: {"gantutor.pretrained", "gantutor.train", "gantutor.viz", "gantutor.results"},

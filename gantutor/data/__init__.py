@@ -93,10 +93,10 @@ def load_domain(name: str, split: str = "train", limit: int | None = None,
         raise ValueError(f"unknown domain {name!r}; known domains: {known}")
     if split not in SPLITS:
         raise ValueError(f"unknown split {split!r}; use one of {', '.join(SPLITS)}")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise ValueError(f"limit must be a positive int (a number of images), got {limit!r}")
     domain = _IMAGE_DOMAINS[key][0](split, download)
     if limit is not None:
-        if not isinstance(limit, int) or limit < 1:
-            raise ValueError(f"limit must be a positive int (a number of images), got {limit!r}")
         domain.images, domain.labels = domain.images[:limit].contiguous(), domain.labels[:limit]
     if verbose:
         print(f"gantutor.data: {domain.name} [{split}] {len(domain):,} images "

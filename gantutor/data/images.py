@@ -121,19 +121,39 @@ TORCHVISION_DOMAINS = {
 }
 
 
+def _missing(err: BaseException) -> bool:
+    """Whether torchvision failed because its files are not there (rather than unreadable)."""
+    return isinstance(err, FileNotFoundError) or "not found" in str(err).lower()
+
+
 def _torchvision_dataset(name: str, train: bool, download: bool):
+    """The torchvision dataset from the data root; downloaded first only if allowed and not there.
+
+    Raises:
+        FileNotFoundError: the files are not in the data root (and downloading is off).
+        ConnectionError: downloading was allowed but failed.
+        ValueError: the files are there but cannot be read (truncated or corrupted).
+    """
     import torchvision.datasets as tvd
 
     cls_name, kwargs, _ = TORCHVISION_DOMAINS[name]
     cls = getattr(tvd, cls_name)
     root = data_root()
     try:
-        return cls(str(root), train=train, download=download, **kwargs)
-    except (RuntimeError, OSError) as err:
-        # Not downloading: torchvision says "Dataset not found" (RuntimeError) or fails to open
-        # a file (USPS). Downloading: no network, or a server that does not answer.
+        return cls(str(root), train=train, download=False, **kwargs)
+    except Exception as err:  # noqa: BLE001 -- torchvision raises many kinds: missing, or there but unreadable
+        if not _missing(err):
+            raise ValueError(
+                f"the torchvision files of {name!r} ({cls_name}) in the data root {root} are there but cannot be read "
+                f"({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}): they look truncated or "
+                f"corrupted. Fix: delete the {cls_name} files under {root} and download them again "
+                f"(load_domain({name!r}, download=True)), or move them away"
+                + (" to use the offline digits" if name == "mnist" else "")) from None
         if not download:
-            raise FileNotFoundError(str(err)) from err
+            raise FileNotFoundError(str(err)) from None
+    try:
+        return cls(str(root), train=train, download=True, **kwargs)
+    except (RuntimeError, OSError) as err:  # no network, or a server that does not answer
         raise ConnectionError(
             f"could not download {name!r} into {root} ({err}). Connect to the internet and run "
             f"load_domain({name!r}, download=True) once, or place the torchvision files under "

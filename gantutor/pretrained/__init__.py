@@ -81,11 +81,30 @@ def _check_name(name: str) -> None:
 
 
 def manifest(root: str | os.PathLike | None = None) -> dict:
-    """The manifest: ``{"format": ..., "assets": {name: entry}}`` (empty if there is none)."""
+    """The manifest: ``{"format": ..., "assets": {name: entry}}`` (empty if there is none).
+
+    Raises:
+        AssetError: the file is there but not a manifest (not JSON, or entries without file, sha256, size).
+    """
     path = Path(root or asset_dir()) / MANIFEST
     if not path.exists():
         return {"format": FORMAT, "assets": {}}
-    return json.loads(path.read_text())
+    fix = "Restore it (reinstall gantutor) or rebuild the assets (python -m gantutor.pretrained rebuild NAME)."
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise AssetError(f"the manifest {path} is not valid JSON ({err.msg} at line {err.lineno}, column "
+                         f"{err.colno}). {fix}") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise AssetError(f"the manifest {path} cannot be read ({err}). {fix}") from None
+    assets = data.get("assets") if isinstance(data, dict) else None
+    if not isinstance(assets, dict):
+        raise AssetError(f"the manifest {path} has no \"assets\" table. {fix}")
+    broken = sorted(name for name, entry in assets.items()
+                    if not isinstance(entry, dict) or not {"file", "sha256", "size"} <= set(entry))
+    if broken:
+        raise AssetError(f"the manifest {path} has entries without file, sha256 and size: {', '.join(broken)}. {fix}")
+    return data
 
 
 def _sha256(path: Path) -> str:
@@ -98,8 +117,10 @@ def _sha256(path: Path) -> str:
 
 def _verified_path(name: str, root: Path) -> tuple[Path, dict]:
     """The asset's path after checking it exists and matches its manifest entry."""
-    entry = manifest(root)["assets"].get(name)
     fix = f"Rebuild it with `{_rebuild_command(name)}` (or reinstall gantutor)."
+    if not root.is_dir():
+        raise AssetError(f"the folder of pretrained assets {root} does not exist. {fix}")
+    entry = manifest(root)["assets"].get(name)
     if entry is None:
         raise AssetError(f"the pretrained asset {name!r} is not in the manifest {root / MANIFEST}. {fix}")
     path = root / entry["file"]
@@ -117,10 +138,18 @@ def _verified_path(name: str, root: Path) -> tuple[Path, dict]:
 def verify(name: str | None = None, root: str | os.PathLike | None = None) -> dict[str, bool]:
     """Check one asset (or every asset in the manifest) against its sha256 and size.
 
-    Returns ``{name: True}`` for every file that matches; raises :class:`AssetError` otherwise.
+    Returns ``{name: True}`` for every file that matches; raises :class:`AssetError` otherwise, also when
+    ``root`` or its manifest does not exist, or the manifest lists nothing (there is nothing to vouch for).
     """
     root = Path(root or asset_dir())
+    if not root.is_dir():
+        raise AssetError(f"there is no folder {root} to verify: pass the folder that holds {MANIFEST} and the weights")
+    if not (root / MANIFEST).exists():
+        raise AssetError(f"there is no manifest {root / MANIFEST}: without it nothing can be verified. Reinstall "
+                         "gantutor, or rebuild the assets (python -m gantutor.pretrained rebuild NAME)")
     names = [name] if name is not None else list(manifest(root)["assets"])
+    if not names:
+        raise AssetError(f"the manifest {root / MANIFEST} lists no assets: there is nothing to verify")
     for item in names:
         _check_name(item)
         _verified_path(item, root)

@@ -12,9 +12,27 @@ from .rebuild import rebuild
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m gantutor.pretrained rebuild NAME | verify | list``; returns the exit status."""
+    """``python -m gantutor.pretrained rebuild NAME | verify | list``; returns the exit status
+    (0 ok, 1 an error, printed as one line; 2 bad arguments). ``--debug`` shows the traceback instead."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print("gantutor.pretrained: interrupted (files are written atomically: none is half-written)", file=sys.stderr)
+        return 130
+    except Exception as err:  # noqa: BLE001 -- one line, not a traceback
+        if "--debug" in argv:
+            raise
+        known = isinstance(err, (AssetError, ValueError, OSError, RuntimeError, TypeError))
+        text = str(err) if known else f"{type(err).__name__}: {err} (run again with --debug for the traceback)"
+        print(f"gantutor.pretrained: error: {text}", file=sys.stderr)
+        return 1
+
+
+def _main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m gantutor.pretrained",
                                      description="Shipped weights: rebuild one, verify all, or list them.")
+    parser.add_argument("--debug", action="store_true", help="on an error, show the Python traceback")
     commands = parser.add_subparsers(dest="command", required=True)
     build = commands.add_parser("rebuild", help="train an asset again and write it with its manifest entry")
     build.add_argument("name", choices=sorted({target for _, target in ASSETS.values()}))

@@ -39,11 +39,11 @@ from ..distributed import processes
 from ..latent import StandardNormal, build_prior
 from ..losses import GANLoss
 from ..recipes import Recipe, TrainConfig, make_optimizer
-from ..storage import atomic_save
 from .callbacks import Callback, Checkpoint, Snapshots, as_callback
-from .checkpoints import CHECKPOINT_FORMAT, describe_network, load_checkpoint, restore
+from .checkpoints import (CHECKPOINT_FORMAT, CheckpointError, describe_network, describe_run, load_checkpoint, restore,
+                          save_checkpoint)
 
-__all__ = ["Trainer", "Callback", "Snapshots", "Checkpoint", "load_checkpoint", "CHECKPOINT_FORMAT"]
+__all__ = ["Trainer", "Callback", "Snapshots", "Checkpoint", "load_checkpoint", "CHECKPOINT_FORMAT", "CheckpointError"]
 
 
 def _named_subset(net: nn.Module, params) -> tuple[list[nn.Parameter], list[str]]:
@@ -404,18 +404,19 @@ class Trainer:
             "torch_rng": torch.get_rng_state(),
             "history": {k: list(v) for k, v in self.history.items()},
             "data": describe_data(self.data),
+            "run": describe_run(self),
             "world_size": self.world_size,
         }
 
     def save(self, path: str | os.PathLike) -> Path:
-        """Write a checkpoint atomically (temporary file, then rename).
+        """Write a checkpoint atomically (temporary file, then rename), with the sha256 of its contents inside.
 
         In distributed training only rank 0 writes (every process holds the same state);
         the others return the path without writing.
         """
         if not self.is_main_process:
             return Path(path)
-        return atomic_save(self.state_dict(), path)
+        return save_checkpoint(self.state_dict(), path)
 
     @classmethod
     def resume(cls, path: str | os.PathLike | dict, *, generator: nn.Module | None = None,
@@ -427,8 +428,11 @@ class Trainer:
         (e.g. ``callbacks=``, ``augment=``, ``device=``, or a training setting).
 
         Raises:
-            FileNotFoundError: no file at ``path``.
-            ValueError: not a trainer checkpoint, or it does not fit the given networks.
+            FileNotFoundError: no file at ``path`` (a :class:`CheckpointError` too).
+            CheckpointError: a ``ValueError``: the file is empty, truncated, corrupted (zip CRC, sha256), of
+                another kind or incomplete; the message names the file and the fix.
+            ValueError: it does not fit the given networks, or the data, augmentation or latent prior
+                passed differ from the run's.
         """
         return restore(cls, path, generator=generator, discriminator=discriminator, data=data, **overrides)
 
