@@ -128,3 +128,15 @@ def test_a_conditional_recipe_builds_conditional_networks(digits):
     run = recipe("chapter-5", num_classes=10, width=8, latent_dim=16)
     trainer = Trainer.from_recipe(run, digits, device="cpu")
     assert trainer.generator.num_classes == trainer.discriminator.num_classes == 10
+
+
+def test_the_command_line_trains_a_conditional_recipe(tmp_path):
+    from gantutor.cli import main
+    from gantutor.train import load_checkpoint
+
+    out = tmp_path / "cgan"
+    assert main(["--domain", "mnist", "--recipe", "chapter-5-cgan", "--dry-run", "--device", "cpu",
+                 "--out", str(out), "--log-every", "1000"]) == 0
+    state = load_checkpoint(out / "checkpoint.pt")
+    assert state["generator"]["config"]["num_classes"] == 10 and state["discriminator"]["config"]["num_classes"] == 10
+    assert (out / "samples" / "step_000002.png").exists()

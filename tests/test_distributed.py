@@ -90,7 +90,7 @@ def quiet_args(out: Path, *extra: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def two_ranks(tmp_path_factory):
-    """One torchrun launch, two runs: the DCGAN on MNIST (dry-run sizes) and the toy GAN on the ring."""
+    """One torchrun launch, several runs: the DCGAN on MNIST (dry-run sizes), the toy GAN on the ring, a conditional GAN."""
     tmp = tmp_path_factory.mktemp("ddp")
     script = tmp / "rank_script.py"
     script.write_text(RANK_SCRIPT)
@@ -103,6 +103,8 @@ def two_ranks(tmp_path_factory):
         ["--domain", "mnist", "--dry-run", "--steps", "3", *quiet_args(tmp / "mnist-nosync")],
         ["--domain", "ring", "--steps", "20", "--batch-size", "32", "--hidden", "32", "--checkpoint-every", "10",
          "--sample-every", "1000", *quiet_args(tmp / "ring2")],
+        # a class-conditional GAN: the labels of the global batch are shared out like the images and the noise
+        ["--domain", "mnist", "--recipe", "chapter-5-cgan", "--dry-run", "--steps", "3", *quiet_args(tmp / "mnist-cgan")],
     ]
     torchrun(str(script), str(tmp), json.dumps(runs))
     reports = [json.loads((tmp / f"rank{r}.json").read_text()) for r in (0, 1)]
