@@ -159,3 +159,23 @@ def test_widget_tests_pass_under_ipywidgets_7_7(tmp_path):
     assert run.returncode == 0, f"the widget tests fail under ipywidgets {version}:\n{report}"
     assert " passed" in run.stdout and "failed" not in run.stdout
     print(f"ipywidgets {version}: {run.stdout.strip().splitlines()[-1]} ({time.perf_counter() - started:.0f} s)")
+
+
+def test_reset_draws_what_a_new_lab_draws(lab):
+    """The view after a reset is the very picture of a new lab (no axis limits left from the old run)."""
+    first = lab.image.value
+    lab.step_clicked()
+    lab.step_clicked()
+    lab.reset()
+    assert lab.image.value == first
+
+
+def test_status_says_what_the_last_change_did(lab):
+    lab.controls["loss"].value = "hinge"
+    assert "loss hinge: new Trainer, same networks" in lab.status.value
+    lab.controls["lr_g"].value = 1e-2
+    assert "G learning rate 1.0e-02" in lab.status.value
+    lab.controls["data"].value = "grid"
+    assert "data grid: new networks from the seed" in lab.status.value and "of 25 modes" in lab.status.value
+    lab.reset()
+    assert "new networks" not in lab.status.value, "the reset button clears the note"
