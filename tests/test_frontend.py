@@ -506,13 +506,13 @@ def counters_in(texts: list[str], counter: str) -> list[int]:
     return list(dict.fromkeys(int(n) for text in texts for n in re.findall(counter, text)))
 
 
-def exercise(context, server: Server, widget: Widget) -> list[str]:
-    """Open the widget's notebook, run all cells, do its steps; returns the log of what changed."""
+def exercise(context, server: Server, widget: Widget, log: list[str]) -> None:
+    """Open the widget's notebook, run all cells, do its steps; appends what changed to ``log``."""
     name = server.write_notebook(widget)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    log = [f"{widget.name}:"]
+    log.append(f"{widget.name}:")
     try:
         page.goto(server.frontend.notebook_url.format(port=server.port, name=name, token=server.token),
                   wait_until="load", timeout=WAIT_S * 1000)
@@ -551,7 +551,6 @@ def exercise(context, server: Server, widget: Widget) -> list[str]:
         page.close()
     widget_errors = [e for e in errors if "widget" in e.lower() or "jupyter" in e.lower()]
     assert not widget_errors, f"{widget.name} in {server.frontend.name}: JavaScript errors: {widget_errors[:3]}"
-    return log
 
 
 # ------------------------------------------------------------------ fixtures and tests
@@ -613,10 +612,10 @@ def classic():
 @pytest.mark.parametrize("widget", WIDGETS, ids=lambda w: w.name)
 def test_widget_in_jupyterlab(browser, jupyterlab, widget):
     server, logs = jupyterlab
-    logs += exercise(browser, server, widget)
+    exercise(browser, server, widget, logs)
 
 
 @pytest.mark.parametrize("widget", WIDGETS, ids=lambda w: w.name)
 def test_widget_in_classic_notebook(browser, classic, widget):
     server, logs = classic
-    logs += exercise(browser, server, widget)
+    exercise(browser, server, widget, logs)

