@@ -145,7 +145,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
             where = f"cell {failure['cell']} of {failure['cells']} in the notebook, " if failure["cell"] else ""
             terminalreporter.write_line(
                 f"{failure['notebook']}: code cell {failure['code_cell']} of {failure['code_cells']} "
-                f"({where}it starts `{failure['starts']}`)")
+                f"({where}nbval's Cell {failure['code_cell'] - 1}; it starts `{failure['starts']}`)")
             terminalreporter.write_line(f"    {failure['error']}")
         terminalreporter.write_line("Run one notebook alone with: python -m pytest NOTEBOOK.ipynb "
                                     "(its full traceback is in the FAILURES section above).")

@@ -115,6 +115,6 @@ def test_pytest_ends_with_the_failed_notebook_cell():
     assert run.returncode == 1, run.stdout[-2000:]
     tail = "\n".join(lines[-5:])
     assert "notebook cells that failed" in tail, tail
-    assert f"{folder.relative_to(ROOT)}/failing.ipynb: code cell 2 of 2 (cell 4 of 4 in the notebook, it starts `import os`)" \
+    assert f"{folder.relative_to(ROOT)}/failing.ipynb: code cell 2 of 2 (cell 4 of 4 in the notebook, nbval's Cell 1; it starts `import os`)" \
         in tail, tail
     assert "    AssertionError: the marker file says fail" in tail, tail
