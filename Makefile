@@ -1,14 +1,17 @@
 # gantutor: two commands do all the set-up on a fresh machine (Python 3.10+ and the package registries).
 #   make book   install what is needed, execute the notebooks, build the book into _build/html
 #   make test   install what is needed (and Debian's chromium), run unit tests, every notebook (nbval),
-#               the book build and the browser test (screenshots in _build/screenshots)
+#               the book build, the browser tests (screenshots in _build/screenshots) and the widgets
+#               clicked in JupyterLab and in the classic Notebook with ipywidgets 7.7
+#   make lab    open JupyterLab on the project's environment (127.0.0.1, with a token) to run a chapter yourself
+#   make clean  remove everything built (the book, its execution cache, the test environments)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(abspath $(VENV))/bin
 export PATH := $(BIN):$(PATH)
 export PYTHONUNBUFFERED := 1
 
-.PHONY: install browser book test test-fast clean
+.PHONY: install browser book lab test test-fast clean
 
 # A virtual environment that can see the system's packages: on a machine (or Colab) that
 # already has torch, nothing is downloaded again; elsewhere everything comes from requirements.txt.
@@ -20,11 +23,17 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 
 install: $(VENV)/.installed
 
+# jupyter-book through the venv's python (its console script may live in the system's bin). The wrapper
+# re-reads every page, so a notebook whose execution failed is executed again on the next run (the cache
+# keeps successful executions only), and a failed build ends with the notebook, cell and error in plain
+# words, its pages moved to _build/html-failed.
 book: install
-	# jupyter-book through the venv's python: its console script may live in the system's bin
-	# (a venv that sees the system's packages does not copy it)
-	$(BIN)/python -c "from jupyter_book.cli.main import main; main()" build . --warningiserror --keep-going
-	@echo "The book is built: open $(abspath _build/html/index.html)"
+	$(BIN)/python book/_ext/build_book.py .
+
+# JupyterLab on the project's environment, bound to 127.0.0.1 with a token (printed with the URL to open).
+lab: install
+	$(BIN)/python -m jupyterlab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=$(CURDIR) \
+	  --ServerApp.default_url=/lab/tree/book $(if $(filter 0,$(shell id -u)),--allow-root)
 
 # The browser test uses Debian's chromium: install it when missing and when we may (root, apt-get);
 # otherwise the test says why it skipped (in CI it fails instead).

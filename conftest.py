@@ -4,15 +4,24 @@ Each notebook is executed once per test run, by nbval. As its cells pass, their 
 are written into an executed copy under ``_build/executed/`` together with the
 notebook's run time; the book test (marked ``book``, run last) builds the HTML from
 those copies instead of executing every notebook a second time.
+
+When a notebook cell fails, the last lines of the run say which: the notebook, the cell (its
+number among the code cells and in the notebook), how it starts, and the error's last line.
 """
 from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
-import matplotlib
-import pytest
+# One torch thread for the tests and for the notebooks' kernels (they inherit it), unless a run says
+# otherwise: on a 2-core machine shared with other work, two threads made the unit tests 2.5 to 3
+# times slower and a training step 4 to 40 times slower (benchmarks/results/threads.json).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import matplotlib  # noqa: E402
+import pytest  # noqa: E402
 
 # Unit tests draw off-screen. Only this process: the notebooks' kernels must keep their inline
 # backend (an inherited MPLBACKEND=Agg would silently drop every figure from the executed pages).
@@ -24,6 +33,7 @@ TIMINGS = EXECUTED / "timings.json"
 
 _failed: set[str] = set()
 _seconds: dict[str, float] = {}
+_failed_cells: list[dict] = []
 
 
 def pytest_collection_modifyitems(config, items):
@@ -66,6 +76,7 @@ def pytest_runtest_makereport(item, call):
     _seconds[name] = _seconds.get(name, 0.0) + report.duration
     if report.failed:
         _failed.add(name)
+        _failed_cells.append(describe_failed_cell(item, report))
     elif item.test_outputs is not None:
         item.cell.outputs = item.test_outputs  # nbval has compared them already: safe to keep
         item.cell.execution_count = item.cell_num + 1
@@ -79,6 +90,8 @@ def pytest_runtest_teardown(item, nextitem):
     import nbformat
 
     path = Path(str(item.parent.fspath))
+    if ROOT not in path.resolve().parents:
+        return  # a notebook outside the repository: nothing to keep for the book
     EXECUTED.mkdir(parents=True, exist_ok=True)
     target = EXECUTED / path.relative_to(ROOT)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -90,3 +103,50 @@ def pytest_runtest_teardown(item, nextitem):
         nbformat.write(item.parent.nb, str(target))
         timings[str(path.relative_to(ROOT))] = round(_seconds.get(path.name, 0.0), 2)
     TIMINGS.write_text(json.dumps(timings, indent=2, sort_keys=True))
+
+
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+ERROR_LINE = re.compile(r"^([A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Warning)|KeyboardInterrupt)\b(:.*)?$")
+
+
+def error_line(text: str) -> str:
+    """The last line of a traceback that names the error ("AssertionError: the loss ..."), in plain text."""
+    lines = [line.strip() for line in ANSI.sub("", text).splitlines() if line.strip()]
+    named = [line for line in lines if ERROR_LINE.match(line)]
+    if named:
+        return named[-1]
+    timed_out = [line for line in lines if "timed out" in line.lower() or "timeout" in line.lower()]
+    return timed_out[-1] if timed_out else (lines[-1] if lines else "(no message)")
+
+
+def describe_failed_cell(item, report) -> dict:
+    """Where a notebook failed, for the summary at the end of the run."""
+    path = Path(str(item.parent.fspath))
+    cells = item.parent.nb.cells
+    code = [i for i, cell in enumerate(cells) if cell.cell_type == "code"]
+    index = code[item.cell_num] if item.cell_num < len(code) else None
+    source = [line for line in item.cell.source.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    try:
+        notebook = str(path.relative_to(ROOT))
+    except ValueError:
+        notebook = str(path)
+    return {"notebook": notebook, "code_cell": item.cell_num + 1, "code_cells": len(code),
+            "cell": None if index is None else index + 1, "cells": len(cells),
+            "starts": source[0][:100] if source else "(only comments)", "error": error_line(report.longreprtext)}
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """After pytest's own summary: one short paragraph per failed notebook cell."""
+    result = yield
+    if _failed_cells:
+        terminalreporter.section("notebook cells that failed", sep="=", red=True, bold=True)
+        for failure in _failed_cells:
+            where = f"cell {failure['cell']} of {failure['cells']} in the notebook, " if failure["cell"] else ""
+            terminalreporter.write_line(
+                f"{failure['notebook']}: code cell {failure['code_cell']} of {failure['code_cells']} "
+                f"({where}nbval's Cell {failure['code_cell'] - 1}; it starts `{failure['starts']}`)")
+            terminalreporter.write_line(f"    {failure['error']}")
+        terminalreporter.write_line("Run one notebook alone with: python -m pytest NOTEBOOK.ipynb "
+                                    "(its full traceback is in the FAILURES section above).")
+    return result

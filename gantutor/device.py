@@ -13,7 +13,7 @@ import sys
 import numpy as np
 import torch
 
-__all__ = ["pick_device", "seed_everything", "on_colab", "describe_machine"]
+__all__ = ["pick_device", "seed_everything", "on_colab", "describe_machine", "set_threads"]
 
 
 def pick_device(prefer: str | None = None, verbose: bool = False) -> torch.device:
@@ -85,3 +85,23 @@ def describe_machine(device: torch.device | str | None = None) -> str:
     if device.type == "mps":
         return f"mps (Apple GPU), torch {torch.__version__}"
     return f"cpu ({os.cpu_count()} cores, {torch.get_num_threads()} torch threads), torch {torch.__version__}"
+
+
+def set_threads(threads: int | None = None, verbose: bool = False) -> int:
+    """Set how many CPU threads PyTorch uses in this process; returns the number set.
+
+    Args:
+        threads: the number; ``None`` applies the book's rule (one thread, see
+            ``benchmarks/results/threads.json``). The environment variable ``GANTUTOR_THREADS``
+            overrides both, for a whole run.
+        verbose: print the choice.
+    """
+    chosen = os.environ.get("GANTUTOR_THREADS") or threads
+    chosen = 1 if chosen is None else int(chosen)
+    if chosen < 1:
+        raise ValueError(f"threads must be at least 1, got {chosen}")
+    if torch.get_num_threads() != chosen:
+        torch.set_num_threads(chosen)
+    if verbose:
+        print(f"gantutor: torch uses {chosen} CPU thread{'s' if chosen > 1 else ''}")
+    return chosen

@@ -44,6 +44,7 @@ def test_every_chapter_is_rendered_with_outputs(built_book):
         assert page.exists(), f"{entry} has no page in the built book"
         text = page.read_text(errors="replace")
         assert "Traceback (most recent call last)" not in text, f"{entry}.html shows a traceback"
+        assert "On Colab: install the book" not in text, f"{entry}.html shows the Colab install cell"
     setup = (html / "book" / "00_setup.html").read_text()
     assert re.search(r'<img[^>]+src="[^"]*_images/[^"]+\.png"', setup), (
         "the set-up notebook's figure is missing from its page: was it executed with an inline backend?")

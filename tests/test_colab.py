@@ -1,6 +1,7 @@
 """Colab is a first-class place to run the book.
 
-- every notebook in _toc.yml starts with the same install cell, whose URL is the repository of _config.yml;
+- every notebook in _toc.yml starts with the same install cell (``install_cell`` in book/_ext/gantutor_book.py),
+  whose URL is the repository of _config.yml;
 - that cell installs gantutor only on Colab and only when it is missing, and does nothing elsewhere;
 - installing gantutor on Colab upgrades or downgrades none of Colab's preinstalled packages.
 """
@@ -46,19 +47,19 @@ def toc_notebooks() -> list[Path]:
     return [ROOT / f"{e}.ipynb" for e in entries if (ROOT / f"{e}.ipynb").exists()]
 
 
+def book_extension():
+    """book/_ext/gantutor_book.py, where the install cell is defined (from _config.yml's repository URL)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gantutor_book", ROOT / "book" / "_ext" / "gantutor_book.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def install_cell(repository_url: str) -> str:
     """The first cell of every chapter, with the one repository URL of _config.yml."""
-    return (
-        "# On Colab: install the book's library if it is missing (Colab already has torch, numpy and ipywidgets).\n"
-        "import sys\n"
-        "from importlib.util import find_spec\n"
-        "\n"
-        'if find_spec("gantutor") is None:\n'
-        '    if "google.colab" in sys.modules:\n'
-        f'        %pip install -q "gantutor @ git+{repository_url}"\n'
-        "    else:\n"
-        '        print("gantutor is not installed: run `pip install -e .` in the repository (or `make install`).")'
-    )
+    return book_extension().install_cell(repository_url)
 
 
 def source(cell: dict) -> str:
@@ -76,8 +77,17 @@ def test_every_notebook_starts_with_the_colab_install_cell(notebook):
     expected = install_cell(config()["repository"]["url"])
     assert first["cell_type"] == "code", f"{notebook.name}: the first cell must be the Colab install cell (code)"
     assert source(first).strip() == expected, (
-        f"{notebook.name}: the first cell differs from the Colab install cell of book/00_setup.ipynb:\n{source(first)}")
-    assert "hide-input" in first.get("metadata", {}).get("tags", []), f"{notebook.name}: tag the install cell hide-input"
+        f"{notebook.name}: the first cell differs from the install cell (book/_ext/gantutor_book.py, "
+        f"install_cell):\n{source(first)}")
+    tags = first.get("metadata", {}).get("tags", [])
+    missing = [t for t in book_extension().INSTALL_CELL_TAGS if t not in tags]
+    assert not missing, f"{notebook.name}: tag the install cell {missing}"
+
+
+def test_the_install_cell_is_built_from_the_config():
+    url = config()["repository"]["url"]
+    assert book_extension().repository_url(ROOT) == url
+    assert f'git+{url}"' in install_cell(url)
 
 
 def run_install_cell(monkeypatch, *, installed: bool, on_colab: bool) -> tuple[list, str]:
@@ -180,3 +190,22 @@ def test_requirements_txt_and_pyproject_agree():
     for name, specifier in runtime.items():
         assert name in listed, f"{name} is a dependency in pyproject.toml but not in requirements.txt"
         assert listed[name] == specifier, f"{name}: pyproject says {specifier}, requirements.txt says {listed[name]}"
+
+
+def test_pages_leave_the_install_cell_out():
+    """The install cell is for Colab: the book extension drops it from the page (only that cell)."""
+    import types
+
+    from docutils import nodes
+    from docutils.utils import new_document
+
+    extension = book_extension()
+    url = config()["repository"]["url"]
+    document = new_document("notebook")
+    for index, code in enumerate([install_cell(url), "print('the chapter starts')"]):
+        cell = nodes.container(nb_element="cell_code", cell_index=index)
+        cell += nodes.literal_block(text=code)
+        document += cell
+    extension.drop_install_cell(types.SimpleNamespace(confdir=str(ROOT)), document)
+    kept = [cell.astext() for cell in document.findall(nodes.container)]
+    assert kept == ["print('the chapter starts')"]

@@ -57,3 +57,14 @@ def test_bad_arguments():
         TrainingDashboard(every=0)
     with pytest.raises(ValueError, match="num"):
         TrainingDashboard(num=0)
+
+
+def test_the_live_view_starts_with_the_first_picture(trainer, monkeypatch):
+    """In a notebook the widget is built after the first redraw: it must show it, not a blank picture."""
+    dashboard = TrainingDashboard(every=3, num=4, display=True, replace_at_end=False)
+    shown = []
+    monkeypatch.setattr(dashboard, "_show", shown.append)
+    dashboard.on_fit_start(trainer)
+    status, image = shown[0].children
+    assert bytes(image.value) == dashboard.png and dashboard.png.startswith(b"\x89PNG")
+    assert "not trained yet" in status.value

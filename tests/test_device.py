@@ -52,3 +52,32 @@ def test_on_colab_reads_the_environment(monkeypatch):
 
 def test_describe_machine_names_the_device():
     assert describe_machine("cpu").startswith("cpu (")
+
+
+def test_set_threads_defaults_to_one_and_honours_the_environment(monkeypatch):
+    from gantutor.device import set_threads
+
+    before = torch.get_num_threads()
+    try:
+        monkeypatch.delenv("GANTUTOR_THREADS", raising=False)
+        assert set_threads() == 1 and torch.get_num_threads() == 1
+        assert set_threads(2) == 2 and torch.get_num_threads() == 2
+        monkeypatch.setenv("GANTUTOR_THREADS", "3")
+        assert set_threads() == 3 and set_threads(1) == 3, "the environment wins, for a whole run"
+        monkeypatch.setenv("GANTUTOR_THREADS", "0")
+        with pytest.raises(ValueError, match="at least 1"):
+            set_threads()
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_set_threads_says_what_it_chose(monkeypatch, capsys):
+    from gantutor.device import set_threads
+
+    before = torch.get_num_threads()
+    monkeypatch.delenv("GANTUTOR_THREADS", raising=False)
+    try:
+        set_threads(verbose=True)
+    finally:
+        torch.set_num_threads(before)
+    assert "1 CPU thread" in capsys.readouterr().out

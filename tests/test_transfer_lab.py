@@ -25,3 +25,12 @@ def test_transfer_lab_runs_and_draws(monkeypatch):
     assert "final FD" in lab.status.value
     lab.reset_button.click()
     assert lab.frames == [] and lab.fd_values == []
+
+
+def test_transfer_lab_status_echoes_the_controls():
+    from gantutor.widgets import TransferLab
+
+    lab = TransferLab(small_source(), steps=100, redraw_every=10, eval_n=60, num_samples=4, device="cpu")
+    assert "mnist-edges (100 images) with freeze_d, 100 steps" in lab.status.value
+    lab.target_box.value, lab.size_box.value, lab.strategy_box.value, lab.steps_box.value = "glyphs", 10, "affine", 50
+    assert "Run adapts it to glyphs (10 images) with affine, 50 steps" in lab.status.value

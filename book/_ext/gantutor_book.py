@@ -11,6 +11,10 @@ Loaded by ``_config.yml`` (``sphinx: local_extensions``). It does three things:
    ``python benchmarks/book.py``. No time in the book is typed by hand.
 3. ``{gantutor-api}``: autodoc for every module of the ``gantutor`` package, found by walking
    the package, so a module added later appears in the API reference without editing the page.
+4. **The install cell, defined once.** :func:`install_cell` is the first cell of every notebook,
+   built from ``_config.yml``'s ``repository.url`` (``tests/test_colab.py`` checks every notebook
+   against it). It matters on Colab only, so the rendered pages leave it out: a page opens with
+   its title, not with a folded cell of set-up code.
 """
 from __future__ import annotations
 
@@ -168,6 +172,41 @@ class GantutorAPI(SphinxDirective):
         return [container]
 
 
+def repository_url(confdir: str | Path) -> str:
+    """The repository URL of the book's ``_config.yml`` (the one place it is written)."""
+    import yaml
+
+    return yaml.safe_load((Path(confdir) / "_config.yml").read_text())["repository"]["url"]
+
+
+INSTALL_CELL_TAGS = ["hide-input"]
+
+
+def install_cell(url: str) -> str:
+    """The first cell of every notebook: on Colab, install gantutor from ``url`` when it is missing."""
+    return (
+        "# On Colab: install the book's library if it is missing (Colab already has torch, numpy and ipywidgets).\n"
+        "import sys\n"
+        "from importlib.util import find_spec\n"
+        "\n"
+        'if find_spec("gantutor") is None:\n'
+        '    if "google.colab" in sys.modules:\n'
+        f'        %pip install -q "gantutor @ git+{url}"\n'
+        "    else:\n"
+        '        print("gantutor is not installed: run `pip install -e .` in the repository (or `make install`).")'
+    )
+
+
+def drop_install_cell(app: Sphinx, doctree: nodes.document) -> None:
+    """Leave the install cell out of the page (it is the notebook's first cell, for Colab)."""
+    expected = install_cell(repository_url(app.confdir)).strip()
+    for cell in list(doctree.findall(nodes.container)):
+        if cell.get("nb_element") == "cell_code" and cell.get("cell_index") == 0:
+            code = next(iter(cell.findall(nodes.literal_block)), None)
+            if code is not None and code.astext().strip() == expected:
+                cell.parent.remove(cell)
+
+
 def drop_duplicate_scripts(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
     """Keep each inline script once: jupyter-book loads sphinx-thebe's configuration script twice,
     and the second copy throws "Identifier 'THEBE_JS_URL' has already been declared" in every page."""
@@ -190,6 +229,7 @@ def setup(app: Sphinx) -> dict:
     app.connect("config-inited", check_mathjax_config)
     app.connect("config-inited", inline_figures_in_kernels)
     app.connect("build-finished", copy_mathjax)
+    app.connect("doctree-read", drop_install_cell)
     app.add_directive("chapter-times", ChapterTimes)
     app.add_directive("gantutor-api", GantutorAPI)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -75,8 +75,10 @@ class TrainingDashboard(Callback):
         if self._widget is None:
             import ipywidgets as widgets
 
-            self._status = widgets.HTML(value="")
-            self._image = widgets.Image(format="png", layout=widgets.Layout(width="100%", max_width="900px"))
+            # built from the last redraw: the view shows the start of training, not a blank picture
+            self._status = widgets.HTML(value=f"<code>{self.status}</code>" if self.status else "")
+            self._image = widgets.Image(value=self.png, format="png",
+                                        layout=widgets.Layout(width="100%", max_width="900px"))
             self._widget = widgets.VBox([self._status, self._image])
         return self._widget
 

@@ -92,6 +92,7 @@ class ToyGANLab:
         self.renders: dict[str, list[int]] = {"step": [], "modes": []}  # mode coverage at each redraw
         self.coverage: dict | None = None
         self.message = ""
+        self.note = ""  # the last change of a control, shown in the status line
 
         wide = {"description_width": "110px"}
         row = widgets.Layout(width="300px")
@@ -125,10 +126,14 @@ class ToyGANLab:
 
         button = widgets.Layout(width="90px")
         self.buttons = {
-            "play": widgets.Button(description="▶ play", tooltip="train and redraw until paused", layout=button),
-            "pause": widgets.Button(description="⏸ pause", tooltip="stop after the current frame", layout=button),
-            "step": widgets.Button(description="step", tooltip="one frame: steps-per-frame training steps", layout=button),
-            "reset": widgets.Button(description="↺ reset", tooltip="new networks from the seed", layout=button),
+            # Font Awesome icons (ipywidgets 7.7 and 8 both ship them): a symbol like ⏸ is missing from many fonts
+            "play": widgets.Button(description="play", icon="play", tooltip="train and redraw until paused", layout=button),
+            "pause": widgets.Button(description="pause", icon="pause", tooltip="stop after the current frame",
+                                    layout=button),
+            "step": widgets.Button(description="step", icon="step-forward",
+                                   tooltip="one frame: steps-per-frame training steps", layout=button),
+            "reset": widgets.Button(description="reset", icon="refresh", tooltip="new networks from the seed",
+                                    layout=button),
         }
         self.buttons["play"].on_click(lambda _: self.play_clicked())
         self.buttons["pause"].on_click(lambda _: self.pause_clicked())
@@ -174,9 +179,13 @@ class ToyGANLab:
         (``render_step``, ``modes``)."""
         return {**self.trainer.history, "render_step": self.renders["step"], "modes": self.renders["modes"]}
 
-    def reset(self) -> None:
-        """New networks and a new Trainer from the seed, with the current settings; clears the history."""
+    def reset(self, note: str = "") -> None:
+        """New networks and a new Trainer from the seed, with the current settings; clears the history.
+
+        ``note`` is shown in the status line (what changed); the reset button leaves it empty.
+        """
         self.pause_clicked()
+        self.note = note
         settings = self.settings
         torch.manual_seed(self.seed)
         self.domain = load_domain(settings["data"], verbose=False)
@@ -211,9 +220,12 @@ class ToyGANLab:
 
     def setting_changed(self, name: str, value) -> None:
         """A control moved: reset (data, architecture), rebuild the Trainer (training knobs) or set a learning rate."""
+        label = self.controls[name].description
+        shown = f"{value:.1e}" if name in ("lr_g", "lr_d") else str(value)
         if name in _STRUCTURAL:
-            self.reset()
+            self.reset(note=f"{label} {shown}: new networks from the seed")
             return
+        self.note = f"{label} {shown}" + (": new Trainer, same networks" if name in _TRAINING else "")
         if name in _TRAINING:
             self._build_trainer()
         elif name in ("lr_g", "lr_d"):
@@ -391,13 +403,15 @@ class ToyGANLab:
         self._d_line.set_data(steps, history["d_loss"])
         self._g_line.set_data(steps, history["g_loss"])
         self._modes_line.set_data(self.renders["step"], self.renders["modes"])
-        for axis in (self._ax_loss,):
-            axis.relim()
-            axis.autoscale_view()
         self._ax_modes.set_xlim(0, max(1, step))
         self._ax_modes.set_ylim(-0.5, coverage["num_modes"] + 0.5)
         if steps:
+            self._ax_loss.relim()
+            self._ax_loss.autoscale_view()
             self._ax_loss.set_xlim(0, max(1, step))
+        else:  # fixed limits before training: a reset draws exactly what a new lab draws
+            self._ax_loss.set_xlim(0, 1)
+            self._ax_loss.set_ylim(0, 1)
         s = self.settings
         self._title.set_text(f"step {step} · {s['loss']} · {coverage['modes_covered']}/{coverage['num_modes']} modes, "
                              f"{coverage['high_quality']:.0%} within 3σ")
@@ -406,8 +420,8 @@ class ToyGANLab:
         self.image.value = buffer.getvalue()
         state = "playing" if self.playing else "paused"
         self.status.value = (f"<b>step {step}</b> · {state} · {coverage['modes_covered']} of "
-                             f"{coverage['num_modes']} modes" + (f" · <span style='color:#b00'>{self.message}</span>"
-                                                                 if self.message else ""))
+                             f"{coverage['num_modes']} modes" + (f" · <i>{self.note}</i>" if self.note else "")
+                             + (f" · <span style='color:#b00'>{self.message}</span>" if self.message else ""))
         return coverage
 
     # ---------------------------------------------------------------- measuring

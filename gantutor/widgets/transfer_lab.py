@@ -64,6 +64,8 @@ class TransferLab:
         self.image = widgets.Image(format="png")
         self.run_button.on_click(lambda _: self.run())
         self.reset_button.on_click(lambda _: self.reset())
+        for box in (self.target_box, self.size_box, self.strategy_box, self.steps_box):
+            box.observe(lambda _: self._show_choice(), names="value")
         self.widget = widgets.VBox([
             widgets.HBox([self.target_box, self.size_box, self.strategy_box]),
             widgets.HBox([self.steps_box, self.run_button, self.reset_button]),
@@ -82,7 +84,7 @@ class TransferLab:
         self.fd_steps: list[int] = []
         self.fd_values: list[float] = []
         self.result = None
-        self.status.value = "Source generator (MNIST). Choose a target and press Run."
+        self._show_choice()
         import torch
 
         generator = torch.Generator().manual_seed(0)
@@ -93,6 +95,14 @@ class TransferLab:
             self.source_samples = self.generator(self.z.to(next(self.generator.parameters()).device)).cpu()
         self.generator.train(was_training)
         self.render()
+
+    def _choice(self) -> str:
+        return (f"{self.target_box.value} ({self.size_box.value} images) with {self.strategy_box.value}, "
+                f"{self.steps_box.value} steps")
+
+    def _show_choice(self) -> None:
+        """The status line before a run: the source, and what Run will do with the current controls."""
+        self.status.value = f"Source generator (MNIST). Run adapts it to {self._choice()}."
 
     def _frame(self, trainer) -> None:
         self.frames.append((trainer.step_count, trainer.sample(z=self.z)))
@@ -107,13 +117,13 @@ class TransferLab:
         self.reset()
         target = load_domain(self.target_box.value, limit=self.size_box.value, verbose=False)
         held_out = load_domain(self.target_box.value, "test", verbose=False).images[: self.eval_n]
-        self.status.value = f"adapting to {self.target_box.value} ({len(target)} images) with {self.strategy_box.value}..."
+        self.status.value = f"adapting to {self._choice()}..."
         self.result = adapt(self.generator, self.discriminator, target, self.strategy_box.value,
                             self.steps_box.value, held_out=held_out, eval_every=self.redraw_every,
                             eval_n=self.eval_n, batch_size=32, device=self.device,
                             callbacks=[_LiveView(self, self.redraw_every)])
         self.fd_steps, self.fd_values = list(self.result.evaluation["step"]), list(self.result.evaluation["fd"])
-        self.status.value = (f"done: {self.strategy_box.value} on {self.target_box.value}, "
+        self.status.value = (f"done: {self.strategy_box.value} on {self.target_box.value} ({len(target)} images), "
                              f"{self.result.trainer.step_count} steps, final FD {self.fd_values[-1]:.1f}")
         self.render()
 
