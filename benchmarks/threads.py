@@ -25,10 +25,10 @@ from pathlib import Path
 import torch
 
 from gantutor.nets import Discriminator, Generator, MLPDiscriminator, MLPGenerator
-from gantutor.results import run_header, write_result
+from gantutor.results import BenchmarkRun
 from gantutor.train import Trainer
 
-RESULTS = Path(__file__).resolve().parent / "results" / "threads.json"
+RESULTS = Path(__file__).resolve().parent / "results"
 THREADS = (1, 2)
 
 
@@ -99,23 +99,21 @@ def load_average() -> float | None:
     return round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=6, help="training steps per timed block")
-    parser.add_argument("--repeats", type=int, default=3, help="timed blocks per thread count")
-    parser.add_argument("--load", type=int, default=2, help="busy background processes for the 'busy' condition")
-    parser.add_argument("--quick", action="store_true", help="2 steps per block, 2 blocks: checks that it runs")
-    parser.add_argument("--out", type=Path, default=RESULTS)
-    args = parser.parse_args()
+def main(argv: list[str] | None = None) -> None:
+    def configure(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--steps", type=int, default=6, help="training steps per timed block")
+        parser.add_argument("--repeats", type=int, default=3, help="timed blocks per thread count")
+        parser.add_argument("--load", type=int, default=2, help="busy background processes for the 'busy' condition")
+
+    bench = BenchmarkRun("threads", __doc__, RESULTS, argv, configure)
+    args = bench.args
     steps, repeats = (2, 2) if args.quick else (args.steps, args.repeats)
-    command = "python benchmarks/threads.py" + (" --quick" if args.quick else "")
-    result = {**run_header("threads", command), "quick": args.quick, "cores": os.cpu_count(),
+    result = {"cores": os.cpu_count(),
               "torch_default_threads": torch.get_num_threads(),
               "settings": {"steps_per_block": steps, "blocks": repeats, "threads": list(THREADS),
                            "background_processes": args.load}}
     conditions = {}
     before = load_average()
-    started = time.perf_counter()
     conditions["quiet"] = {"load_average_before": before, "background_processes": 0, "workloads": measure(steps, repeats)}
     load = start_load(args.load)
     try:
@@ -134,11 +132,10 @@ def main() -> None:
                     / min(data["workloads"][name]["ms_per_step_1_thread"], data["workloads"][name]["ms_per_step_2_threads"])
                     for data in conditions.values() for name in WORKLOADS) for t in THREADS}
     result["worst_slowdown_vs_best"] = {f"{t} thread{'s' if t > 1 else ''}": round(worst[t], 2) for t in THREADS}
-    result["seconds"] = round(time.perf_counter() - started, 1)
     for name in WORKLOADS:
         print(name, result["side_by_side"][name])
     print("worst slowdown against the better choice:", result["worst_slowdown_vs_best"])
-    write_result(result, args.out)
+    bench.finish(result)
 
 
 if __name__ == "__main__":
