@@ -27,9 +27,9 @@ def test_every_shipped_file_matches_the_manifest():
     assert files == {e["file"] for e in entries.values()} | {"manifest.json"}
 
 
-def test_all_shipped_weights_fit_in_10_mb():
+def test_all_shipped_weights_fit_in_15_mb():
     total = sum(p.stat().st_size for p in asset_dir().iterdir())
-    assert total <= 10_000_000, f"{total / 1e6:.2f} MB"
+    assert total <= 15_000_000, f"{total / 1e6:.2f} MB"
 
 
 def test_feature_net_manifest_records_accuracy_per_domain():

@@ -39,7 +39,7 @@ def test_a_chapter_with_its_shipped_runs_passes_every_check(chapter, assets, mon
     for name in assets:  # what the switch loads: the recipe's own run, verified by sha256
         trainer = load(name)
         assert trainer.step_count > 0 and trainer.history["step"][-1] == trainer.step_count
-    notebook = nbformat.from_dict(with_parameter(ROOT / "book" / chapter, "LOAD_SHIPPED", "True"))
+    notebook = nbformat.reads(json.dumps(with_parameter(ROOT / "book" / chapter, "LOAD_SHIPPED", "True")), as_version=4)
     monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")  # the kernel draws inline
     client = NotebookClient(notebook, timeout=900, kernel_name="python3",
                             resources={"metadata": {"path": str(ROOT / "book")}})
