@@ -11,12 +11,17 @@ Names and what ``load(name)`` returns:
   features the metrics use; classes ``"domain:label"``.
 * ``"dcgan-mnist"``: a :class:`PretrainedGAN` ``(generator, discriminator)`` trained on ``mnist``,
   the source model that chapter 7 adapts.
+* ``"cgan-mnist"``: a class-conditional :class:`PretrainedGAN` (``num_classes=10``) trained on
+  ``mnist``: chapter 7's source that keeps the labels.
 * ``"dcgan-glyphs"``: a :class:`PretrainedGAN` trained on ``glyphs``.
 * ``"dcgan-mnist-snapshots"``: a list of ``(step, generator)``, the raw (non-EMA) generator of the
   ``dcgan-mnist`` run at a few steps, stored in fp16 (chapter 6 chooses a checkpoint with them);
   written by ``rebuild dcgan-mnist``.
+* ``"chapter-5-run"``, ``"chapter-5-cgan-run"``: chapter 5's two runs, trained once with the
+  chapter's recipes, as a :class:`~gantutor.train.Trainer` (weights, moving average, history):
+  what the chapter's switch ``LOAD_SHIPPED = True`` loads instead of training.
 
-Both GANs are the library's DCGAN (:class:`~gantutor.nets.Generator` and
+The GANs are the library's DCGAN (:class:`~gantutor.nets.Generator` and
 :class:`~gantutor.nets.Discriminator`), trained by :class:`~gantutor.train.Trainer` with the
 recipes of the same names in :mod:`gantutor.recipes`; ``generator`` is the moving average (EMA)
 of G's weights.
@@ -31,6 +36,7 @@ Rebuild a file (it overwrites the asset and its manifest entry)::
 
     python -m gantutor.pretrained rebuild feature-net
     python -m gantutor.pretrained rebuild dcgan-mnist      # also writes dcgan-mnist-snapshots
+    python -m gantutor.pretrained rebuild chapter-5-run    # chapter 5's run, as the chapter trains it
     python -m gantutor.pretrained verify                   # check every file against the manifest
 """
 from __future__ import annotations
@@ -56,6 +62,7 @@ ASSETS = {
     "dcgan-mnist": ("dcgan-mnist.pt", "dcgan-mnist"),
     "dcgan-mnist-snapshots": ("dcgan-mnist-snapshots.pt", "dcgan-mnist"),
     "dcgan-glyphs": ("dcgan-glyphs.pt", "dcgan-glyphs"),
+    "cgan-mnist": ("cgan-mnist.pt", "cgan-mnist"),
     "chapter-5-run": ("chapter-5-run.pt", "chapter-5-run"),
     "chapter-5-cgan-run": ("chapter-5-cgan-run.pt", "chapter-5-cgan-run"),
 }

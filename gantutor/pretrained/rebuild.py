@@ -5,6 +5,8 @@ r"""Rebuilding the shipped weights: every file of ``gantutor/assets`` is trained
     python -m gantutor.pretrained rebuild feature-net
     python -m gantutor.pretrained rebuild dcgan-mnist      # also writes dcgan-mnist-snapshots
     python -m gantutor.pretrained rebuild dcgan-glyphs
+    python -m gantutor.pretrained rebuild cgan-mnist
+    python -m gantutor.pretrained rebuild chapter-5-run    # and chapter-5-cgan-run: chapter 5's runs
 
 Each rebuild writes the file atomically and records in ``manifest.json`` its sha256 and size,
 the seed, steps, wall time and device, the recipe (:mod:`gantutor.recipes`) and the measured
@@ -33,7 +35,7 @@ from . import ASSETS, FORMAT, MANIFEST, _check_name, _rebuild_command, _sha256, 
 __all__ = ["rebuild", "feature_accuracy", "gan_quality", "junk_images", "SNAPSHOT_STEPS", "FEATURE_STEPS"]
 
 #: Steps of the ``dcgan-mnist`` run at which the raw generator is kept (``dcgan-mnist-snapshots``).
-SNAPSHOT_STEPS = (100, 250, 500, 1000, 1500, 2000, 3000, 4000)
+SNAPSHOT_STEPS = (250, 500, 1000, 2000, 4000, 8000, 14000, 20000)
 
 #: Training steps of the feature network.
 FEATURE_STEPS = 2000
