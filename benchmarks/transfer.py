@@ -30,7 +30,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--source", default="dcgan-mnist", help="pretrained source GAN (gantutor.pretrained)")
+    parser.add_argument("--source", default="dcgan-mnist-4k", help="pretrained source GAN (gantutor.pretrained)")
     parser.add_argument("--targets", nargs="+", default=["mnist-edges", "digits", "glyphs"])
     parser.add_argument("--sizes", nargs="+", type=int, default=[10, 100, 1000])
     parser.add_argument("--strategies", nargs="+", default=list(STRATEGIES), choices=STRATEGIES)

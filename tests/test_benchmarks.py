@@ -39,7 +39,7 @@ def test_committed_result_is_a_full_run():
 def test_transfer_quick_runs_end_to_end(tmp_path):
     """benchmarks/transfer.py --quick: one pair, 10 images, scratch and finetune, 20 steps, in seconds."""
     data = run_quick("transfer.py", tmp_path / "transfer.json")
-    assert data["command"].endswith("--quick") and data["source"] == "dcgan-mnist"
+    assert data["command"].endswith("--quick") and data["source"] == "dcgan-mnist-4k"
     assert [(a["target"], a["size"], a["strategy"]) for a in data["arms"]] == [
         ("mnist-edges", 10, "scratch"), ("mnist-edges", 10, "finetune")]
     for arm in data["arms"]:

@@ -40,7 +40,7 @@ class TransferLab:
     """A widget to adapt ``source`` = (generator, discriminator) to a target domain live.
 
     Args:
-        source: the pretrained pair, e.g. ``gantutor.pretrained.load("dcgan-mnist")``.
+        source: the pretrained pair, e.g. ``gantutor.pretrained.load("dcgan-mnist-4k")``.
         steps: training steps per run.
         redraw_every: steps between two redraws (also the FD evaluation interval).
         eval_n: held-out target images for the FD.
