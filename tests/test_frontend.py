@@ -242,6 +242,19 @@ WIDGETS = [
             Step(press("Reset"), until=[shows(r"Source generator \(MNIST\)"), picture(same_as="initial")]),
         ],
     ),
+    Widget(
+        "LatentExplorer",
+        [SETUP, "from gantutor.nets import Generator\nfrom gantutor.widgets import LatentExplorer\n\n"
+                "torch.manual_seed(0)\ngenerator = Generator(latent_dim=8, base_width=4, num_classes=10)\n"
+                "explorer = LatentExplorer(generator, label=2, grid=3, path_points=5)\nexplorer"],
+        steps=[
+            Step(until=[shows(r"class 2 · a = 0\.00, b = 0\.00, t = 0\.00 · verdict: "), saw(pictures=1)],
+                 save="initial"),
+            Step(choose("class", "7"), until=[shows(r"class 7 · a = 0\.00"), picture(changed=True)], shot="class-7"),
+            Step(press("new points"), until=[shows(r"class 7 · a = 0\.00"), picture(changed=True)]),
+            Step(choose("class", "2"), until=[shows(r"class 2 · a = 0\.00"), picture(changed=True)]),
+        ],
+    ),
 ]
 
 
