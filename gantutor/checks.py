@@ -9,10 +9,11 @@ problem and the fix, instead of training on it silently or failing deep inside t
 >>> from gantutor.checks import check_images
 >>> check_images(torch.zeros(2, 1, 28, 28)).shape
 torch.Size([2, 1, 28, 28])
->>> check_images(torch.full((2, 1, 28, 28), 255.0))
-Traceback (most recent call last):
-...
-ValueError: images have values in [255, 255], but images must be in [-1, 1] (the book's convention): map [0, 1] images with x * 2 - 1 and [0, 255] ones with x / 127.5 - 1
+>>> try:
+...     check_images(torch.full((2, 1, 28, 28), 255.0))
+... except ValueError as error:
+...     print(error)
+images have values in [255, 255], but images must be in [-1, 1] (the book's convention): map [0, 1] images with x * 2 - 1 and [0, 255] ones with x / 127.5 - 1
 """
 from __future__ import annotations
 

@@ -355,7 +355,9 @@ class Trainer:
         if progress and steps and self.is_main_process:
             from tqdm.auto import tqdm
 
-            bar = tqdm(total=steps, desc="training", leave=False)
+            # at most about 100 redraws per fit: in a notebook every redraw is a message to the front
+            # end, and thousands of them during a long cell overflow the kernel's output queue
+            bar = tqdm(total=steps, desc="training", leave=False, miniters=max(1, steps // 100), mininterval=1.0)
         for callback in active:
             callback.on_fit_start(self)
         started = self.history["time"][-1] if self.history["time"] else 0.0
@@ -367,7 +369,8 @@ class Trainer:
                 if bar is not None:
                     bar.update(1)
                     if self.step_count % 25 == 0:
-                        bar.set_postfix(d_loss=f"{record['d_loss']:.3f}", g_loss=f"{record['g_loss']:.3f}")
+                        bar.set_postfix(d_loss=f"{record['d_loss']:.3f}", g_loss=f"{record['g_loss']:.3f}",
+                                        refresh=False)
                 if self.stop_requested or (max_seconds is not None and record["time"] - started >= max_seconds):
                     break
         finally:
