@@ -466,6 +466,16 @@ class Page:
             number = int(found[-1]) if found else None
         return View(raw["text"], raw["picture"], number, raw["pictures"], raw["texts"], raw["widgets"]), raw["error"]
 
+    def shows_output(self, within: float) -> bool:
+        """Whether any output (text or widget) appears within ``within`` seconds."""
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            now, error = self.view()
+            if error or now.text.strip() or now.widgets:
+                return True
+            time.sleep(0.5)
+        return False
+
     def mark(self) -> None:
         self.marks = self.page.evaluate("() => [window.__gantutor.pictures.length, window.__gantutor.texts.length]")
 
@@ -534,6 +544,11 @@ def exercise(context, server: Server, widget: Widget, log: list[str]) -> None:
         view = Page(page, server.frontend, widget)
         view.mark()  # the first step sees everything shown since the cells started
         page.evaluate(server.frontend.run_all)
+        if not view.shows_output(within=90):
+            # Seen once in the classic Notebook (TransferLab, a fresh environment): both cells ran and
+            # the kernel went idle, but no output ever appeared. Run the cells once more, and say so.
+            log.append(f"  nothing displayed 90 s after run-all in {server.frontend.name}: ran all cells again")
+            page.evaluate(server.frontend.run_all)
         saved: dict[str, View] = {}
         before = View("", None, None, [], [])
         for number, step in enumerate(widget.steps, 1):
