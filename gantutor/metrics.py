@@ -11,6 +11,7 @@ between sets of images measured in the feature space of a small classifier, the
 * :func:`precision_recall` -- quality and coverage (Kynkäänniemi et al., 2019);
 * :func:`confident_share` -- the share of images the feature network confidently
   assigns to a class of one domain ("a fixed MNIST classifier");
+* :func:`memorisation` -- whether samples copy the training images (few-shot transfer);
 * :func:`evaluate` -- all of them for a generator against held-out real images.
 
 Why not Inception? The usual FID uses an ImageNet Inception-v3 network: its weights
@@ -33,7 +34,7 @@ from .pretrained import load
 __all__ = [
     "mode_coverage", "feature_net", "features", "class_probabilities", "confident_share",
     "frechet_distance", "gaussian_frechet_distance", "polynomial_kernel", "kernel_distance", "precision_recall",
-    "sample_images", "label_accuracy", "evaluate",
+    "sample_images", "label_accuracy", "memorisation", "evaluate",
 ]
 
 
@@ -340,6 +341,30 @@ def precision_recall(real, fake, k: int = 3) -> dict:
     precision = _inside_any_ball(fake, real, real_radius).float().mean()
     recall = _inside_any_ball(real, fake, fake_radius).float().mean()
     return {"precision": float(precision), "recall": float(recall)}
+
+
+@torch.no_grad()
+def memorisation(samples, train, held_out, copy_ratio: float = 0.5) -> dict:
+    r"""Does a generator copy its training images? Nearest neighbours in pixel space.
+
+    For each sample, :math:`r = d_{train} / d_{held}`: the distance to its nearest training image
+    over the distance to its nearest image in a held-out set *of the same size* (averaged over
+    the disjoint held-out sets of that size, at most five), so that both sides have as many
+    candidates. A generator that learned the domain has :math:`r \approx 1`; one that copies its
+    training images has :math:`r \ll 1`. Returns the median ratio, the share of samples with
+    :math:`r <` ``copy_ratio`` ("copies") and the median distances.
+    """
+    samples, train, held_out = (_as_images(x, name).flatten(1) for x, name in
+                                ((samples, "samples"), (train, "train"), (held_out, "held_out")))
+    if len(held_out) < len(train):
+        raise ValueError(f"held_out needs at least as many images as train ({len(train)}), got {len(held_out)}")
+    d_train = torch.cdist(samples, train).min(dim=1).values
+    groups = min(5, len(held_out) // len(train))
+    d_held = torch.stack([torch.cdist(samples, held_out[i * len(train): (i + 1) * len(train)]).min(dim=1).values
+                          for i in range(groups)]).mean(dim=0)
+    ratio = d_train / d_held.clamp_min(1e-8)
+    return {"ratio_median": float(ratio.median()), "copies": float((ratio < copy_ratio).float().mean()),
+            "d_train_median": float(d_train.median()), "d_held_median": float(d_held.median())}
 
 
 # --------------------------------------------------------------------------- everything at once

@@ -3,7 +3,9 @@ import torch
 
 from gantutor.data import load_domain
 from gantutor.nets import Discriminator, Generator
-from gantutor.transfer import STRATEGIES, adapt, check_compatible, diffaugment, trainable_parameters
+from gantutor.metrics import memorisation
+from gantutor.transfer import (STRATEGIES, Evaluator, MinedGenerator, adapt, check_compatible, diffaugment, few_shot,
+                               fisher_information, log_steps, steps_to, trainable_parameters)
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +42,8 @@ def test_adapt_moves_only_what_the_strategy_trains(source, strategy):
     target = load_domain("mnist-edges", limit=20, verbose=False)
     result = adapt(g, d, target, strategy, steps=3, batch_size=8, held_out=None, device="cpu", ema_decay=None)
     assert all(torch.equal(before_g[k], v) for k, v in g.state_dict().items()), "the source G must not change"
-    adapted = dict(result.generator.named_parameters())
+    adapted_g = result.generator.generator if strategy == "minegan" else result.generator
+    adapted = dict(adapted_g.named_parameters())
     source_params = dict(g.named_parameters())
     conv = "blocks.0.0.weight"
     if strategy == "affine":
@@ -94,3 +97,89 @@ def test_strategy_exercise_check_accepts_the_solution_and_explains_mistakes(caps
     assert "G: exactly the parameters of its last block" in out and "others" in out
     assert check_strategy_parameters(lambda g, d: 1 / 0) is False
     assert "ZeroDivisionError" in capsys.readouterr().out
+
+
+def distance(a, b):
+    return sum(float((p.detach() - q.detach()).pow(2).sum()) for p, q in zip(a.parameters(), b.parameters()))
+
+
+def test_fisher_information_is_per_parameter_non_negative_and_normalised(source):
+    g, d = source
+    before = {k: v.clone() for k, v in g.state_dict().items()}
+    fisher = fisher_information(g, d, batches=2, batch_size=8)
+    assert list(fisher) == [name for name, _ in g.named_parameters()]
+    flat = torch.cat([f.flatten() for f in fisher.values()])
+    assert flat.min() >= 0 and abs(float(flat.mean()) - 1) < 1e-5
+    assert all(torch.equal(before[k], v) for k, v in g.state_dict().items()), "estimating F must not change G"
+    assert g.training, "G's mode is restored"
+
+
+def test_ewc_pulls_g_toward_the_source_and_is_finetuning_at_weight_zero(source):
+    g, d = source
+    target = load_domain("mnist-edges", limit=20, verbose=False)
+    run = dict(steps=6, batch_size=8, held_out=None, device="cpu", ema_decay=None, seed=1)
+    finetune = adapt(g, d, target, "finetune", **run).generator
+    free = adapt(g, d, target, "ewc", ewc_weight=0.0, **run).generator
+    assert all(torch.equal(p, q) for p, q in zip(finetune.parameters(), free.parameters())), \
+        "with weight 0 the penalty adds nothing: EWC is fine-tuning"
+    held = adapt(g, d, target, "ewc", ewc_weight=1e4, **run).generator
+    assert distance(held, g) < 0.5 * distance(finetune, g), "a strong penalty keeps G near the source weights"
+    with pytest.raises(ValueError, match="EWC weight must be a finite number >= 0"):
+        adapt(g, d, target, "ewc", ewc_weight=-1.0, **run)
+
+
+def test_minegan_mines_first_then_trains_g(source):
+    g, d = source
+    z = torch.randn(4, g.latent_dim)
+    g.eval()
+    with torch.no_grad():
+        assert torch.equal(MinedGenerator(g)(z), g(z)), "the miner starts as the identity"
+    g.train()
+    target = load_domain("mnist-edges", limit=20, verbose=False)
+    run = dict(steps=4, batch_size=8, held_out=None, device="cpu", ema_decay=None)
+    mined = adapt(g, d, target, "minegan", mine_steps=4, **run).generator
+    assert distance(mined.generator, g) == 0, "while mining, the source G is frozen"
+    assert any(p.abs().sum() > 0 for p in mined.miner.net[-1].parameters()), "the miner moved"
+    joint = adapt(g, d, target, "minegan", mine_steps=2, **run).generator
+    assert distance(joint.generator, g) > 0, "after mine_steps, G trains too"
+    with pytest.raises(ValueError, match=r"mine_steps must be between 0 and steps \(4\)"):
+        adapt(g, d, target, "minegan", mine_steps=9, **run)
+
+
+def test_few_shot_draws_a_subset_per_seed():
+    a, again, b = few_shot("mnist-edges", 10, seed=0), few_shot("mnist-edges", 10, seed=0), few_shot("mnist-edges", 10, seed=1)
+    assert len(a) == 10 and torch.equal(a.images, again.images) and not torch.equal(a.images, b.images)
+    full = load_domain("mnist-edges", verbose=False)
+    index = [int((full.images == image).flatten(1).all(dim=1).nonzero()[0]) for image in a.images]
+    assert torch.equal(full.labels[index], a.labels), "each image keeps its label"
+    with pytest.raises(ValueError, match="size must be between 1 and"):
+        few_shot("mnist-edges", 0)
+
+
+def test_log_steps_and_interpolated_thresholds():
+    steps = log_steps(2000)
+    assert steps[0] == 0 and steps[1] == 10 and steps[-1] == 2000 and steps == sorted(set(steps))
+    assert sum(s <= 100 for s in steps) >= 5, "dense early, where the curves move"
+    assert log_steps(5) == [0, 5]
+    assert steps_to([0, 10, 20], [100, 50, 30], 40) == 15.0  # halfway between the evaluations at 10 and 20
+    assert steps_to([0, 10], [10, 5], 20) == 0.0 and steps_to([0, 10], [10, 5], 1) is None
+
+
+def test_evaluator_measures_at_the_given_steps(source):
+    g, d = source
+    target = load_domain("mnist-edges", limit=20, verbose=False)
+    held = load_domain("mnist-edges", "test", verbose=False).images[:50]
+    result = adapt(g, d, target, "finetune", 6, batch_size=8, held_out=held, eval_at=[0, 2, 3], eval_n=50,
+                   device="cpu")
+    assert result.evaluation["step"] == [0, 2, 3, 6], "the given steps, and the last one"
+
+
+def test_memorisation_tells_copies_from_new_images():
+    train = load_domain("mnist", limit=20, verbose=False).images
+    held = load_domain("mnist", "test", verbose=False).images[:100]
+    copies = memorisation(train.repeat(3, 1, 1, 1) + 0.01 * torch.randn(60, 1, 28, 28), train, held)
+    assert copies["ratio_median"] < 0.05 and copies["copies"] == 1.0
+    fresh = memorisation(load_domain("mnist", "test", verbose=False).images[100:160], train, held)
+    assert 0.8 < fresh["ratio_median"] < 1.25 and fresh["copies"] < 0.1, fresh
+    with pytest.raises(ValueError, match="held_out needs at least as many images as train"):
+        memorisation(train, train, held[:5])

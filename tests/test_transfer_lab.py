@@ -25,6 +25,10 @@ def test_transfer_lab_runs_and_draws(monkeypatch):
     assert "final FD" in lab.status.value
     lab.reset_button.click()
     assert lab.frames == [] and lab.fd_values == []
+    assert {"ewc", "minegan"} <= set(lab.strategy_box.options), "the lab offers every strategy"
+    lab.strategy_box.value, lab.steps_box.value = "minegan", 50
+    lab.run()
+    assert [step for step, _ in lab.frames] == [10, 20, 30, 40, 50] and "minegan" in lab.status.value
 
 
 def test_transfer_lab_status_echoes_the_controls():

@@ -15,7 +15,7 @@ import io
 from ..data import list_domains, load_domain
 from ..device import on_colab, pick_device
 from ..train import Callback
-from ..transfer import STRATEGIES, Evaluator, adapt
+from ..transfer import STRATEGIES, Evaluator, adapt, few_shot
 
 __all__ = ["TransferLab"]
 
@@ -40,7 +40,7 @@ class TransferLab:
     """A widget to adapt ``source`` = (generator, discriminator) to a target domain live.
 
     Args:
-        source: the pretrained pair, e.g. ``gantutor.pretrained.load("dcgan-mnist-4k")``.
+        source: the pretrained pair, e.g. ``gantutor.pretrained.load("dcgan-mnist")``.
         steps: training steps per run.
         redraw_every: steps between two redraws (also the FD evaluation interval).
         eval_n: held-out target images for the FD.
@@ -115,7 +115,7 @@ class TransferLab:
     def run(self) -> None:
         """Adapt with the chosen target, number of images, strategy and steps (blocks while training)."""
         self.reset()
-        target = load_domain(self.target_box.value, limit=self.size_box.value, verbose=False)
+        target = few_shot(self.target_box.value, self.size_box.value, seed=0)  # the chapter's subset (seed 0)
         held_out = load_domain(self.target_box.value, "test", verbose=False).images[: self.eval_n]
         self.status.value = f"adapting to {self._choice()}..."
         self.result = adapt(self.generator, self.discriminator, target, self.strategy_box.value,
