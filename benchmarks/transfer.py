@@ -1,176 +1,230 @@
-"""Measure transfer: every pair x target size x strategy, over seeds, at the same step budget.
+"""Measure transfer in the few-shot regime: pairs x target sizes x strategies, over seeds.
 
-    python benchmarks/transfer.py            # the full measurement (tens of minutes on 2 CPU cores)
-    python benchmarks/transfer.py --quick    # a few seconds: exercises every code path (CI)
+    python benchmarks/transfer.py                 # the measurement (about an hour on 2 CPU cores)
+    python benchmarks/transfer.py --quick         # seconds: exercises every code path (CI)
+    python benchmarks/transfer.py --resume        # continue an interrupted run (finished runs are kept)
 
-Writes benchmarks/results/transfer.json (or --out): the command, date, device, seeds, and for
-each arm the FD/KID curves on held-out target images (mean and std over seeds), the final
-values, and the steps each strategy needs to reach two thresholds: scratch's final FD, and
-a mid-level FD (twice scratch's final FD). The chapter and the benchmarks page read this file.
+The protocol:
+
+- each seed draws its **own few-shot subset** of the target's training images
+  (:func:`gantutor.transfer.few_shot`) and seeds the networks, the data order and the noise;
+- every strategy trains the same number of steps, evaluated at log-spaced steps
+  (:func:`gantutor.transfer.log_steps`: dense early, where the curves move) on held-out
+  target images: FD and KID in the feature network's space;
+- thresholds are crossed by linear interpolation between evaluations
+  (:func:`gantutor.transfer.steps_to`): the steps to scratch's final FD and to twice the real
+  floor (FD between two disjoint sets of real target images of the evaluation's size);
+- at the end: memorisation (:func:`gantutor.metrics.memorisation`: nearest training image vs
+  nearest held-out image) and, for a class-conditional source, the requested-label accuracy
+  judged by the feature network in the target domain.
+
+Writes benchmarks/results/transfer.json (or --out); every finished run is also appended to
+``<out>.runs.jsonl`` so that ``--resume`` continues where a run stopped.
 """
 from __future__ import annotations
 
 import argparse
 import json
-import platform
 import statistics
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import torch
 
-from gantutor import pretrained
-from gantutor.data import load_domain
-from gantutor.device import describe_machine, pick_device
-from gantutor.results import BenchmarkRun
-from gantutor.transfer import STRATEGIES, adapt
-
 RESULTS = Path(__file__).resolve().parent / "results"
+STRATEGY_CHOICES = ("scratch", "finetune", "freeze_d", "affine", "ewc", "minegan")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--source", default="dcgan-mnist-4k", help="pretrained source GAN (gantutor.pretrained)")
-    parser.add_argument("--targets", nargs="+", default=["mnist-edges", "digits", "glyphs"])
-    parser.add_argument("--sizes", nargs="+", type=int, default=[10, 100, 1000])
-    parser.add_argument("--strategies", nargs="+", default=list(STRATEGIES), choices=STRATEGIES)
+    parser.add_argument("--source", default="dcgan-mnist", help="unconditional source GAN (gantutor.pretrained)")
+    parser.add_argument("--targets", nargs="+", default=["mnist-edges", "mnist-negative"])
+    parser.add_argument("--sizes", nargs="+", type=int, default=[10, 100])
+    parser.add_argument("--strategies", nargs="+", default=["scratch", "finetune", "freeze_d", "ewc", "minegan"],
+                        choices=STRATEGY_CHOICES)
+    parser.add_argument("--conditional-source", default="cgan-mnist",
+                        help="class-conditional source for the label-keeping arms ('' for none)")
+    parser.add_argument("--conditional-strategies", nargs="*", default=["scratch", "finetune"],
+                        choices=STRATEGY_CHOICES)
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    parser.add_argument("--steps", type=int, default=400)
+    parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--eval-every", type=int, default=50)
     parser.add_argument("--eval-n", type=int, default=500, help="held-out target images for FD/KID")
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
-    parser.add_argument("--summarise-only", action="store_true",
-                        help="recompute thresholds and headlines of an existing --out file (no training)")
+    parser.add_argument("--workers", type=int, default=1, help="runs in parallel, one CPU thread each")
+    parser.add_argument("--resume", action="store_true", help="keep the finished runs of <out>.runs.jsonl")
 
 
-def parse(bench: BenchmarkRun) -> argparse.Namespace:
+def parse(bench) -> argparse.Namespace:
     args, parser = bench.args, bench.parser
     if args.quick:
-        args.targets, args.sizes, args.strategies, args.seeds = ["mnist-edges"], [10], ["scratch", "finetune"], [0]
-        args.steps, args.eval_every, args.eval_n = 20, 10, 100
-    if min(args.sizes) < 1 or args.steps < 1:
-        parser.error("sizes and steps must be positive")
+        args.targets, args.sizes, args.seeds, args.steps, args.eval_n = ["mnist-edges"], [10], [0, 1], 20, 100
+        args.strategies, args.conditional_strategies = ["scratch", "finetune", "ewc", "minegan"], ["finetune"]
+    if min(args.sizes) < 1 or args.steps < 1 or args.workers < 1:
+        parser.error("sizes, steps and workers must be positive")
     return args
 
 
-def first_step_below(steps: list[float], fds: list[float], threshold: float) -> float | None:
-    """The first evaluated step whose FD is at most ``threshold`` (None if never)."""
-    for step, fd in zip(steps, fds):
-        if fd <= threshold:
-            return step
-    return None
+def jobs(args: argparse.Namespace) -> list[dict]:
+    out = []
+    sources = [(args.source, args.strategies)]
+    if args.conditional_source:
+        sources.append((args.conditional_source, args.conditional_strategies))
+    for source, strategies in sources:
+        for target in args.targets:
+            for size in args.sizes:
+                for strategy in strategies:
+                    for seed in args.seeds:
+                        out.append({"source": source, "target": target, "size": size, "strategy": strategy,
+                                    "seed": seed, "steps": args.steps, "batch_size": args.batch_size,
+                                    "eval_n": args.eval_n})
+    return out
 
 
-def mean_std(values: list[float]) -> tuple[float, float]:
-    return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
+def key(job: dict) -> tuple:
+    return job["source"], job["target"], job["size"], job["strategy"], job["seed"]
 
 
-def run(args: argparse.Namespace) -> dict:
-    device = pick_device()
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    generator, discriminator = pretrained.load(args.source)
-    results = {
-        "device": describe_machine(device),
-        "platform": platform.platform(),
-        "torch_threads": torch.get_num_threads(),
-        "source": args.source,
-        "settings": {"steps": args.steps, "batch_size": args.batch_size, "eval_every": args.eval_every,
-                     "eval_n": args.eval_n, "seeds": args.seeds, "sizes": args.sizes,
-                     "strategies": args.strategies, "targets": args.targets},
-        "arms": [],
-    }
+def run_one(job: dict, threads: int | None = None) -> dict:
+    """One adaptation: train, evaluate on the log-spaced steps, measure memorisation (and labels)."""
+    from gantutor import metrics, pretrained
+    from gantutor.data import load_domain
+    from gantutor.transfer import adapt, few_shot, log_steps
+
+    if threads:
+        torch.set_num_threads(threads)
+    generator, discriminator = pretrained.load(job["source"])
+    target = few_shot(job["target"], job["size"], seed=job["seed"])
+    held_out = load_domain(job["target"], "test", verbose=False).images[: job["eval_n"]]
     started = time.perf_counter()
-    for target_name in args.targets:
-        held_out = load_domain(target_name, "test", verbose=False).images[: args.eval_n]
-        for size in args.sizes:
-            target = load_domain(target_name, "train", limit=size, verbose=False)
-            for strategy in args.strategies:
-                curves = []
-                for seed in args.seeds:
-                    t0 = time.perf_counter()
-                    result = adapt(generator, discriminator, target, strategy, args.steps, held_out=held_out,
-                                   batch_size=args.batch_size, eval_every=args.eval_every, eval_n=args.eval_n,
-                                   seed=seed, device=device)
-                    curves.append({**result.evaluation, "seconds": time.perf_counter() - t0, "seed": seed})
-                    print(f"{target_name:12s} n={size:<5d} {strategy:9s} seed {seed}: FD {result.final_fd:8.2f} "
-                          f"({curves[-1]['seconds']:.1f} s)", flush=True)
-                steps = curves[0]["step"]
-                fd_mean = [statistics.fmean(c["fd"][i] for c in curves) for i in range(len(steps))]
-                fd_std = [statistics.stdev([c["fd"][i] for c in curves]) if len(curves) > 1 else 0.0
-                          for i in range(len(steps))]
-                kid_mean = [statistics.fmean(c["kid"][i] for c in curves) for i in range(len(steps))]
-                results["arms"].append({
-                    "target": target_name, "size": size, "strategy": strategy, "steps": steps,
-                    "fd_mean": fd_mean, "fd_std": fd_std, "kid_mean": kid_mean,
-                    "final_fd": mean_std([c["fd"][-1] for c in curves]),
-                    "final_kid": mean_std([c["kid"][-1] for c in curves]),
-                    "seconds": statistics.fmean(c["seconds"] for c in curves),
-                    "per_seed": curves,
-                })
-    summarise(results)
-    results["wall_seconds"] = round(time.perf_counter() - started, 1)
-    return results
+    result = adapt(generator, discriminator, target, job["strategy"], job["steps"], held_out=held_out,
+                   batch_size=job["batch_size"], eval_at=log_steps(job["steps"]), eval_n=job["eval_n"],
+                   seed=job["seed"], device="cpu")
+    record = {**job, **result.evaluation, "seconds": round(time.perf_counter() - started, 1)}
+    samples = result.trainer.sample(z=result.trainer.eval_noise(job["eval_n"]))
+    record["memorisation"] = metrics.memorisation(samples, target.images, held_out)
+    if getattr(generator, "num_classes", None) is not None:
+        labels = result.trainer.eval_labels(job["eval_n"]).cpu()
+        record["label_accuracy"] = metrics.label_accuracy(samples, labels, domain=job["target"])
+    return record
 
 
-def summarise(results: dict) -> None:
-    """Steps to thresholds relative to scratch, and a headline per pair and size."""
+def floor(target: str, n: int) -> float:
+    """FD between two disjoint sets of ``n`` real target images (train split vs held-out): the best any G gets."""
+    from gantutor import metrics
+    from gantutor.data import load_domain
+
+    held_out = load_domain(target, "test", verbose=False).images[:n]
+    other = load_domain(target, "train", verbose=False).images[-n:]
+    return metrics.frechet_distance(metrics.features(other), metrics.features(held_out))
+
+
+def mean_std(values: list[float]) -> list[float]:
+    return [statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0]
+
+
+def summarise(records: list[dict], floors: dict[str, float]) -> tuple[list[dict], list[str]]:
+    """Arms (mean curves, finals, thresholds, speed-ups over seeds) and one headline per pair and size."""
+    from gantutor.transfer import steps_to
+
+    groups: dict[tuple, list[dict]] = {}
+    for record in sorted(records, key=key):
+        groups.setdefault(key(record)[:4], []).append(record)
+    arms = []
+    for (source, target, size, strategy), runs in groups.items():
+        steps = runs[0]["step"]
+        arm = {"source": source, "target": target, "size": size, "strategy": strategy, "seeds": [r["seed"] for r in runs],
+               "steps": steps, "fd_mean": [statistics.fmean(r["fd"][i] for r in runs) for i in range(len(steps))],
+               "fd_std": [mean_std([r["fd"][i] for r in runs])[1] for i in range(len(steps))],
+               "kid_mean": [statistics.fmean(r["kid"][i] for r in runs) for i in range(len(steps))],
+               "final_fd": mean_std([r["fd"][-1] for r in runs]), "final_kid": mean_std([r["kid"][-1] for r in runs]),
+               "memorisation_ratio": mean_std([r["memorisation"]["ratio_median"] for r in runs]),
+               "copies": mean_std([r["memorisation"]["copies"] for r in runs]),
+               "seconds": statistics.fmean(r["seconds"] for r in runs), "floor": floors[target]}
+        if all("label_accuracy" in r for r in runs):
+            arm["label_accuracy"] = mean_std([r["label_accuracy"] for r in runs])
+        arm["per_seed_final_fd"] = {r["seed"]: r["fd"][-1] for r in runs}
+        arms.append(arm)
     headlines = []
-    for arm in results["arms"]:
-        scratch = next((a for a in results["arms"] if a["target"] == arm["target"] and a["size"] == arm["size"]
-                        and a["strategy"] == "scratch"), None)
+    for arm in arms:
+        scratch = next((a for a in arms if a["strategy"] == "scratch" and
+                        (a["source"], a["target"], a["size"]) == (arm["source"], arm["target"], arm["size"])), None)
         if scratch is None:
             continue
-        final_scratch = scratch["final_fd"][0]
-        thresholds = {"scratch_final": final_scratch, "mid_level": 2 * final_scratch}
+        thresholds = {"scratch_final": scratch["final_fd"][0], "twice_floor": 2 * arm["floor"]}
         arm["thresholds"] = thresholds
-        arm["steps_to"] = {k: first_step_below(arm["steps"], arm["fd_mean"], v) for k, v in thresholds.items()}
+        arm["steps_to"] = {k: steps_to(arm["steps"], arm["fd_mean"], v) for k, v in thresholds.items()}
         arm["speedup"] = {}
-        for key in thresholds:
-            mine, theirs = arm["steps_to"][key], first_step_below(scratch["steps"], scratch["fd_mean"], thresholds[key])
-            # None when either never gets there, or when this arm is already there before training (step 0)
-            arm["speedup"][key] = (theirs / mine) if (mine and theirs is not None) else None
-        arm["fd_change_vs_scratch"] = arm["final_fd"][0] / final_scratch - 1 if final_scratch else None
-    for target in results["settings"]["targets"]:
-        for size in results["settings"]["sizes"]:
-            arms = [a for a in results["arms"] if a["target"] == target and a["size"] == size and a["strategy"] != "scratch"]
-            if not arms or "fd_change_vs_scratch" not in arms[0]:
-                continue
-            best = min(arms, key=lambda a: a["final_fd"][0])
-            speed, reached = best["speedup"]["scratch_final"], best["steps_to"]["scratch_final"]
-            if reached == 0:
-                speed_text = "starts (step 0) below scratch's final FD"
-            elif reached is None:
-                speed_text = "never reaches scratch's final FD"
-            elif speed is None:
-                speed_text = f"reaches scratch's final FD at step {reached}"
-            elif speed >= 1:
-                speed_text = f"reaches scratch's final FD {speed:.1f}x sooner (step {reached:g})"
-            else:
-                speed_text = f"reaches scratch's final FD {1 / speed:.1f}x later (step {reached:g})"
-            mid, mid_step = best["speedup"]["mid_level"], best["steps_to"]["mid_level"]
-            if mid_step == 0:
-                speed_text += ", starts below the mid-level FD"
-            elif mid is not None:
-                speed_text += f", the mid-level FD (2x scratch's final) {mid:.1f}x {'sooner' if mid >= 1 else 'later'}"
-            headlines.append(f"{results['source']} -> {target}, {size} images: best transfer `{best['strategy']}` "
-                             f"{speed_text} and ends {abs(100 * best['fd_change_vs_scratch']):.0f}% "
-                             f"{'lower' if best['fd_change_vs_scratch'] < 0 else 'higher'} in FD than scratch "
-                             f"({best['final_fd'][0]:.1f} vs {best['final_fd'][0] / (1 + best['fd_change_vs_scratch']):.1f})")
-    results["headlines"] = headlines
+        for name, threshold in thresholds.items():
+            theirs, mine = steps_to(scratch["steps"], scratch["fd_mean"], threshold), arm["steps_to"][name]
+            arm["speedup"][name] = theirs / mine if (theirs is not None and mine) else None
+        changes = [arm["per_seed_final_fd"][s] / scratch["per_seed_final_fd"][s] - 1
+                   for s in arm["per_seed_final_fd"] if s in scratch["per_seed_final_fd"]]
+        arm["fd_change_vs_scratch"] = mean_std(changes)
+    for source, target, size in dict.fromkeys((a["source"], a["target"], a["size"]) for a in arms):
+        others = [a for a in arms if (a["source"], a["target"], a["size"]) == (source, target, size)
+                  and a["strategy"] != "scratch" and "thresholds" in a]
+        if not others:
+            continue
+        best = min(others, key=lambda a: a["final_fd"][0])
+        change, spread = best["fd_change_vs_scratch"]
+        reached, speed = best["steps_to"]["scratch_final"], best["speedup"]["scratch_final"]
+        if reached is None:
+            speed_text = "never reaches scratch's final FD"
+        elif speed is None:
+            speed_text = f"reaches scratch's final FD at step {reached:.0f}"
+        else:
+            speed_text = f"reaches scratch's final FD {speed:.1f}x sooner (step {reached:.0f})"
+        headlines.append(f"{source} -> {target}, {size} images: best `{best['strategy']}` {speed_text} and ends "
+                         f"{abs(100 * change):.0f}% ± {100 * spread:.0f}% {'lower' if change < 0 else 'higher'} in FD "
+                         f"than scratch ({best['final_fd'][0]:.0f} vs {best['thresholds']['scratch_final']:.0f}, "
+                         f"real floor {best['floor']:.0f})")
+    return arms, headlines
 
 
 def main(argv=None) -> int:
+    from gantutor.device import describe_machine
+    from gantutor.results import BenchmarkRun
+
     bench = BenchmarkRun("transfer", __doc__, RESULTS, argv, configure)
     args = parse(bench)
-    if args.summarise_only:
-        results = json.loads(bench.out.read_text())
-        summarise(results)
-        bench.header = {key: results.get(key, value) for key, value in bench.header.items()}  # the run's own
+    log = bench.out.with_suffix(".runs.jsonl") if bench.out is not None else None
+    done: dict[tuple, dict] = {}
+    if log is not None and args.resume and log.exists():
+        for line in log.read_text().splitlines():
+            if line.strip():
+                record = json.loads(line)
+                done[key(record)] = record
+    elif log is not None and log.exists():
+        log.unlink()
+    todo = [job for job in jobs(args) if key(job) not in done]
+    wanted = {key(job) for job in jobs(args)}
+    print(f"{len(wanted)} runs, {len(wanted) - len(todo)} already finished", flush=True)
+
+    def keep(record: dict) -> None:
+        done[key(record)] = record
+        if log is not None:
+            with log.open("a") as handle:
+                handle.write(json.dumps(record) + "\n")
+        print(f"{record['source']:14s} -> {record['target']:14s} n={record['size']:<4d} {record['strategy']:9s} "
+              f"seed {record['seed']}: FD {record['fd'][0]:7.1f} -> {record['fd'][-1]:7.1f}, memorisation "
+              f"{record['memorisation']['ratio_median']:.2f} ({record['seconds']:.0f} s)", flush=True)
+
+    if args.workers == 1:
+        for job in todo:
+            keep(run_one(job))
     else:
-        results = run(args)
-    results = bench.finish(results)
+        with ProcessPoolExecutor(args.workers) as pool:
+            for record in pool.map(run_one, todo, [1] * len(todo)):
+                keep(record)
+    floors = {target: floor(target, args.eval_n) for target in args.targets}
+    arms, headlines = summarise([done[k] for k in wanted], floors)
+    settings = {name: getattr(args, name) for name in ("source", "conditional_source", "targets", "sizes", "strategies",
+                                                       "conditional_strategies", "seeds", "steps", "batch_size",
+                                                       "eval_n")}
+    results = bench.finish({"device": describe_machine(torch.device("cpu")), "settings": settings, "floors": floors,
+                            "run_seconds": round(sum(done[k]["seconds"] for k in wanted), 1),
+                            "arms": arms, "headlines": headlines})
     for line in results["headlines"]:
         print(line)
     return 0

@@ -37,23 +37,36 @@ def test_committed_result_is_a_full_run():
 
 
 def test_transfer_quick_runs_end_to_end(tmp_path):
-    """benchmarks/transfer.py --quick: one pair, 10 images, scratch and finetune, 20 steps, in seconds."""
+    """benchmarks/transfer.py --quick: one pair, 10 images, four strategies and a conditional arm, 2 seeds, 20 steps."""
     data = run_quick("transfer.py", tmp_path / "transfer.json")
-    assert data["command"].endswith("--quick") and data["source"] == "dcgan-mnist-4k"
-    assert [(a["target"], a["size"], a["strategy"]) for a in data["arms"]] == [
-        ("mnist-edges", 10, "scratch"), ("mnist-edges", 10, "finetune")]
+    assert data["command"].endswith("--quick") and data["settings"]["source"] == "dcgan-mnist"
+    assert [(a["source"], a["strategy"]) for a in data["arms"]] == [
+        ("cgan-mnist", "finetune"), ("dcgan-mnist", "ewc"), ("dcgan-mnist", "finetune"),
+        ("dcgan-mnist", "minegan"), ("dcgan-mnist", "scratch")]
     for arm in data["arms"]:
-        assert arm["steps"] == [0, 10, 20] and len(arm["fd_mean"]) == 3 and arm["final_fd"][0] > 0
-    assert "steps_to" in data["arms"][1] and data["headlines"], "thresholds and headline are computed"
+        assert arm["steps"] == [0, 10, 14, 20] and arm["seeds"] == [0, 1] and arm["final_fd"][0] > 0
+        assert 0 < arm["memorisation_ratio"][0] < 2
+    conditional = data["arms"][0]
+    assert 0 <= conditional["label_accuracy"][0] <= 1 and "thresholds" not in conditional  # no scratch to compare
+    assert data["arms"][1]["steps_to"]["scratch_final"] is not None and data["headlines"]
+    runs = (tmp_path / "transfer.runs.jsonl").read_text().splitlines()
+    assert len(runs) == 10, "every finished run is logged for --resume"
+    again = run_quick("transfer.py", tmp_path / "transfer.json", "--resume")
+    assert again["arms"] == data["arms"] and len((tmp_path / "transfer.runs.jsonl").read_text().splitlines()) == 10
 
 
 def test_committed_transfer_result_is_the_full_measurement():
     data = json.loads((ROOT / "benchmarks" / "results" / "transfer.json").read_text())
     settings = data["settings"]
-    assert not data["command"].endswith("--quick")
-    assert len(settings["seeds"]) >= 3 and {10, 100, 1000} <= set(settings["sizes"])
-    assert {"mnist-edges", "digits", "glyphs"} <= set(settings["targets"])
-    assert len(data["arms"]) == len(settings["targets"]) * len(settings["sizes"]) * len(settings["strategies"])
+    assert not data["quick"] and settings["steps"] >= 2000
+    assert len(settings["seeds"]) >= 3 and {10, 100} <= set(settings["sizes"])
+    assert {"mnist-edges", "mnist-negative"} <= set(settings["targets"])
+    assert {"scratch", "finetune", "ewc", "minegan"} <= set(settings["strategies"])
+    expected = len(settings["targets"]) * len(settings["sizes"]) * (
+        len(settings["strategies"]) + len(settings["conditional_strategies"]))
+    assert len(data["arms"]) == expected
+    assert all(a["seeds"] == settings["seeds"] for a in data["arms"])
+    assert all("label_accuracy" in a for a in data["arms"] if a["source"] == settings["conditional_source"])
 
 
 def test_latent_prior_quick_runs_both_priors(tmp_path):
