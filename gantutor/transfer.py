@@ -243,8 +243,11 @@ class _JoinAt(Callback):
 
 # --------------------------------------------------------------------------- measuring
 
-def few_shot(name: str, size: int, seed: int = 0, split: str = "train") -> "ImageDomain":
-    """``size`` images (with labels) of domain ``name`` drawn at random from its ``split``; each seed its own."""
+def few_shot(name: str, size: int, seed: int = 0, split: str = "train"):
+    """``size`` images (with labels) of domain ``name`` drawn at random from its ``split``; each seed its own.
+
+    Returns a :class:`gantutor.data.ImageDomain` (the chosen images keep their labels).
+    """
     from .data import load_domain
     from .data.images import ImageDomain
 
