@@ -21,7 +21,7 @@ import torch.nn.functional as F
 
 __all__ = ["GANLoss", "LOSSES", "get_loss", "bce_d_loss", "saturating_g_loss",
            "non_saturating_g_loss", "least_squares_d_loss", "least_squares_g_loss",
-           "hinge_d_loss", "hinge_g_loss"]
+           "hinge_d_loss", "hinge_g_loss", "f_constancy", "identity_loss", "total_variation", "cycle_loss"]
 
 
 def bce_d_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
@@ -85,6 +85,43 @@ def hinge_g_loss(fake_logits: torch.Tensor) -> torch.Tensor:
     .. math:: L_G = -\mathbb E_z[\ell_\text{fake}]
     """
     return -fake_logits.mean()
+
+
+# --------------------------------------------------------------------------- translation between domains
+
+def f_constancy(f_x: torch.Tensor, f_gx: torch.Tensor) -> torch.Tensor:
+    r"""DTN's f-constancy (Taigman et al. 2017): the translation keeps what ``f`` sees.
+
+    .. math:: L_\text{CONST} = \mathbb E_x\, \lVert f(x) - f(G(x)) \rVert_2^2 / d
+
+    with ``d`` the length of the feature vector (a mean over its entries).
+    """
+    return (f_x - f_gx).pow(2).flatten(1).mean(1).mean()
+
+
+def identity_loss(x: torch.Tensor, g_x: torch.Tensor) -> torch.Tensor:
+    r"""An image already in the target domain should come back unchanged (mean squared error):
+
+    .. math:: L_\text{TID} = \mathbb E_{x_t}\, \lVert x_t - G(x_t) \rVert_2^2 / (C H W)
+    """
+    return (x - g_x).pow(2).mean()
+
+
+def total_variation(images: torch.Tensor) -> torch.Tensor:
+    r"""Anisotropic total variation, a smoothness prior: mean absolute difference of neighbouring pixels.
+
+    .. math:: L_\text{TV} = \mathbb E\, |x_{i+1,j} - x_{i,j}| + \mathbb E\, |x_{i,j+1} - x_{i,j}|
+    """
+    return ((images[..., 1:, :] - images[..., :-1, :]).abs().mean()
+            + (images[..., :, 1:] - images[..., :, :-1]).abs().mean())
+
+
+def cycle_loss(x: torch.Tensor, x_back: torch.Tensor) -> torch.Tensor:
+    r"""CycleGAN's cycle consistency (Zhu et al. 2017): there and back again gives the input (L1).
+
+    .. math:: L_\text{cyc} = \mathbb E_x\, \lVert F(G(x)) - x \rVert_1 / (C H W)
+    """
+    return (x - x_back).abs().mean()
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ from .pretrained import load
 __all__ = [
     "mode_coverage", "feature_net", "features", "class_probabilities", "confident_share",
     "frechet_distance", "gaussian_frechet_distance", "polynomial_kernel", "kernel_distance", "precision_recall",
-    "sample_images", "label_accuracy", "memorisation", "evaluate",
+    "sample_images", "label_accuracy", "predicted_labels", "memorisation", "evaluate",
 ]
 
 
@@ -398,6 +398,19 @@ def sample_images(generator: nn.Module, n: int, seed: int = 0, batch_size: int =
     finally:
         generator.train(was_training)
     return torch.cat(out)
+
+
+def predicted_labels(images, domain: str = "mnist", net: FeatureNet | None = None) -> torch.Tensor:
+    """The feature network's most likely label of each image *among* ``domain``'s classes, ``(N,)`` int64.
+
+    Unlike :func:`label_accuracy` this does not ask whether the image looks like ``domain`` at
+    all: it reads which digit an outline, a negative or a translated image shows.
+    """
+    net = net if net is not None else feature_net()
+    if domain not in net.domains:
+        raise ValueError(f"the feature network knows no domain {domain!r}; it knows {', '.join(net.domains)}")
+    columns = [i for i, c in enumerate(net.classes) if c.split(":", 1)[0] == domain]
+    return class_probabilities(images, net)[:, columns].argmax(dim=1)
 
 
 def label_accuracy(images, labels, domain: str = "mnist", net: FeatureNet | None = None) -> float:

@@ -368,6 +368,10 @@ def describe(net: nn.Module) -> dict:
 def build(description: dict) -> nn.Module:
     """Rebuild a network from :func:`describe`'s output."""
     name = description.get("class")
+    if name in ("CoupledGenerator", "CoupledDiscriminator"):  # chapter 8's coupled GANs (they import this module)
+        from . import coupled
+
+        return getattr(coupled, name)(**description["config"])
     if name not in _CLASSES:
         raise ValueError(f"unknown network class {name!r}; known: {', '.join(_CLASSES)}")
     return _CLASSES[name](**description["config"])

@@ -230,9 +230,6 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in (
     Recipe("dcgan-mnist", "the shipped MNIST DCGAN, chapter 5's recipe trained longer: the model chapter 6 measures "
                           "(python -m gantutor.pretrained rebuild dcgan-mnist)",
            steps=20000, train=TrainConfig(lr_g=5e-4, lr_d=5e-4, ema_decay=0.999), domain="mnist"),
-    Recipe("dcgan-mnist-4k", "a short MNIST DCGAN: chapter 5's widths with DCGAN's published Adam 2e-4, batch 64, "
-                             "EMA 0.999, 4,000 steps: the source of chapter 7's measurements",
-           steps=4000, train=TrainConfig(ema_decay=0.999), domain="mnist"),
     Recipe("cgan-mnist", "the shipped class-conditional MNIST GAN, chapter 5's conditional recipe trained longer: the "
                          "conditional source of chapter 7 (python -m gantutor.pretrained rebuild cgan-mnist)",
            steps=15000, num_classes=10, train=TrainConfig(lr_g=5e-4, lr_d=5e-4, ema_decay=0.999), domain="mnist"),

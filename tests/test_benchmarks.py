@@ -133,3 +133,19 @@ def test_committed_levers_result_gives_every_recipe_its_120_s_of_steps():
         # steps/s is stored rounded to 0.1: the budget in steps is within 0.05 x 120 = 6 steps of it
         assert abs(lever["steps"] - lever["steps_per_s_two_threads"] * data["budget_seconds"]) <= 6 + 1
         assert lever["ratio"] == round(lever["share_generated"] / lever["share_real"], 4)
+
+
+def test_cross_domain_quick_runs_end_to_end(tmp_path):
+    """benchmarks/cross_domain.py --quick: CoGAN (0 and 3 shared layers), three DTN variants, CycleGAN, one seed."""
+    data = run_quick("cross_domain.py", tmp_path / "cross_domain.json")
+    methods = sorted(a["method"] for a in data["arms"])
+    assert methods == ["cogan", "cogan", "cyclegan", "dtn", "dtn", "dtn"]
+    assert data["baselines"]["source_only"]["in_domain"] < 0.05 and data["baselines"]["chance"] == 0.1
+    assert len((tmp_path / "cross_domain.runs.jsonl").read_text().splitlines()) == 6
+    assert len(data["headlines"]) == 6
+
+
+def test_committed_cross_domain_result_is_the_full_measurement():
+    data = json.loads((ROOT / "benchmarks" / "results" / "cross_domain.json").read_text())
+    assert data["quick"] is False and data["settings"]["seeds"] == [0, 1, 2]
+    assert len(data["arms"]) == 2 * 4 + 3 + 1 and all(len(a["seeds"]) == 3 for a in data["arms"])

@@ -307,3 +307,33 @@ def test_a_crash_is_reported_in_words(capsys):
 def test_verbose_false_prints_nothing(capsys, verbose):
     assert ex.check_parameter_count(1, nn.Linear(2, 2), verbose=verbose) is False
     assert capsys.readouterr().out == ""
+
+
+# chapter 8: shared layers and the cycle loss
+
+def test_share_layers_passes_a_right_answer_and_names_a_copy(capsys):
+    right = lambda first, second, k: (first, nn.Sequential(*list(first)[:k], *list(second)[k:]))  # noqa: E731
+    ok, out = verdict(capsys, ex.check_share_layers, right)
+    assert ok, out
+    import copy
+    copied = lambda first, second, k: (first, nn.Sequential(*[copy.deepcopy(m) for m in list(first)[:k]],  # noqa: E731
+                                                            *list(second)[k:]))
+    ok, out = verdict(capsys, ex.check_share_layers, copied)
+    assert not ok
+    assert_fails(out, "k=2: the first 2 layers are one module in both", "the same objects", "shared positions []",
+                 hint="the very same module")
+    everything = lambda first, second, k: (first, first)  # noqa: E731
+    ok, out = verdict(capsys, ex.check_share_layers, everything)
+    assert not ok and "share only the first k layers" in out
+
+
+def test_cycle_loss_check_recognises_the_usual_mistakes(capsys):
+    ok, out = verdict(capsys, ex.check_cycle_loss, lambda x, y: (x - y).abs().mean())
+    assert ok, out
+    ok, out = verdict(capsys, ex.check_cycle_loss, lambda x, y: (x - y).pow(2).mean())
+    assert not ok
+    assert_fails(out, "the loss of two random batches", "", "", hint="mean squared error")
+    ok, out = verdict(capsys, ex.check_cycle_loss, lambda x, y: (x - y).abs().sum())
+    assert_fails(out, "the loss of two random batches", "", "", hint="sum over all pixels")
+    ok, out = verdict(capsys, ex.check_cycle_loss, lambda x, y: 1 / 0)
+    assert not ok and "ZeroDivisionError" in out

@@ -118,3 +118,16 @@ def test_rebuild_gan_end_to_end(tmp_path):
     assert generator.latent_dim == 64
     assert [step for step, _ in load("dcgan-mnist-snapshots", root=tmp_path)] == [3]
     assert verify(root=tmp_path) == {"dcgan-mnist": True, "dcgan-mnist-snapshots": True}
+
+
+def test_shipped_coupled_gans_load_and_match_their_recorded_correspondence():
+    from gantutor import coupled
+
+    for name, pair in (("cogan-edges", "mnist-edges"), ("cogan-negative", "mnist-negative")):
+        G = pretrained.load(name)
+        assert isinstance(G, coupled.CoupledGenerator) and not G.training and G.shared == 3
+        quality = pretrained.manifest()["assets"][name]["quality"]
+        first, second = coupled.pairs(G, quality["pairs"], seed=quality["noise_seed"])
+        measured = coupled.correspondence(first, second, pair)
+        assert abs(measured["label_agreement"] - quality["label_agreement"]) < 0.02, (name, measured, quality)
+        assert measured["iou"] >= 2 * measured["shuffled_iou"], (name, measured)

@@ -8,13 +8,14 @@ One module per part of the book; all of them are importable from here:
 - :mod:`gantutor.exercises.networks` -- chapters 3 and 4 (the generator, the discriminator)
 - :mod:`gantutor.exercises.training` -- chapter 5 (a training step)
 - :mod:`gantutor.exercises.measuring` -- chapters 6 and 7 (distances, transfer strategies)
+- :mod:`gantutor.exercises.crossing` -- chapter 8 (shared layers, the cycle loss)
 """
 from __future__ import annotations
 
-from . import game, measuring, networks, training
+from . import crossing, game, measuring, networks, training
 from .verdict import Verdict
 
-_MODULES = (game, networks, training, measuring)
+_MODULES = (game, networks, training, measuring, crossing)
 
 for _module in _MODULES:
     globals().update({name: getattr(_module, name) for name in dir(_module) if name.startswith("check_")})

@@ -11,14 +11,15 @@ Names and what ``load(name)`` returns:
   features the metrics use; classes ``"domain:label"``.
 * ``"dcgan-mnist"``: a :class:`PretrainedGAN` ``(generator, discriminator)`` trained on ``mnist``
   with chapter 5's recipe for 20,000 steps (chapter 6 measures it).
-* ``"dcgan-mnist-4k"``: a shorter MNIST DCGAN (DCGAN's Adam 2e-4, 4,000 steps), the source model
-  that chapter 7 adapts.
 * ``"cgan-mnist"``: a class-conditional :class:`PretrainedGAN` (``num_classes=10``) trained on
   ``mnist``: chapter 7's source that keeps the labels.
 * ``"dcgan-glyphs"``: a :class:`PretrainedGAN` trained on ``glyphs``.
 * ``"dcgan-mnist-snapshots"``: a list of ``(step, generator)``, the raw (non-EMA) generator of the
   ``dcgan-mnist`` run at a few steps, stored in fp16 (chapter 6 chooses a checkpoint with them);
   written by ``rebuild dcgan-mnist``.
+* ``"cogan-edges"``, ``"cogan-negative"``: chapter 8's coupled generators
+  (:class:`~gantutor.coupled.CoupledGenerator`, the moving average, eval mode, stored in fp16) for
+  MNIST and its outlines / its negatives, trained on disjoint halves of the digits.
 * ``"chapter-5-run"``, ``"chapter-5-cgan-run"``: chapter 5's two runs, trained once with the
   chapter's recipes, as a :class:`~gantutor.train.Trainer` (weights, moving average, history):
   what the chapter's switch ``LOAD_SHIPPED = True`` loads instead of training.
@@ -63,11 +64,12 @@ ASSETS = {
     "feature-net": ("feature-net.pt", "feature-net"),
     "dcgan-mnist": ("dcgan-mnist.pt", "dcgan-mnist"),
     "dcgan-mnist-snapshots": ("dcgan-mnist-snapshots.pt", "dcgan-mnist"),
-    "dcgan-mnist-4k": ("dcgan-mnist-4k.pt", "dcgan-mnist-4k"),
     "dcgan-glyphs": ("dcgan-glyphs.pt", "dcgan-glyphs"),
     "cgan-mnist": ("cgan-mnist.pt", "cgan-mnist"),
     "chapter-5-run": ("chapter-5-run.pt", "chapter-5-run"),
     "chapter-5-cgan-run": ("chapter-5-cgan-run.pt", "chapter-5-cgan-run"),
+    "cogan-edges": ("cogan-edges.pt", "cogan-edges"),
+    "cogan-negative": ("cogan-negative.pt", "cogan-negative"),
 }
 NAMES = tuple(ASSETS)
 
@@ -213,7 +215,8 @@ def load(name: str, root: str | os.PathLike | None = None, device: torch.device 
 
     Returns:
         ``"feature-net"``: a :class:`~gantutor.nets.FeatureNet`; ``"dcgan-*"``: a
-        :class:`PretrainedGAN`; ``"dcgan-mnist-snapshots"``: a list of ``(step, generator)``.
+        :class:`PretrainedGAN`; ``"dcgan-mnist-snapshots"``: a list of ``(step, generator)``;
+        ``"cogan-*"``: a :class:`~gantutor.coupled.CoupledGenerator`.
         Every module is float32 and in eval mode (call ``.train()`` to fine-tune it).
 
     Raises:
@@ -227,6 +230,8 @@ def load(name: str, root: str | os.PathLike | None = None, device: torch.device 
     source = f"pretrained asset {name!r}"
     if name == "feature-net":
         return _net_from(state["net"], source).to(device)
+    if name.startswith("cogan-"):
+        return _net_from(state["generator"], source).to(device)
     if name.endswith("-run"):
         from ..train import Trainer
 

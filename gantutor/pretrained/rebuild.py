@@ -7,6 +7,7 @@ r"""Rebuilding the shipped weights: every file of ``gantutor/assets`` is trained
     python -m gantutor.pretrained rebuild dcgan-glyphs
     python -m gantutor.pretrained rebuild cgan-mnist
     python -m gantutor.pretrained rebuild chapter-5-run    # and chapter-5-cgan-run: chapter 5's runs
+    python -m gantutor.pretrained rebuild cogan-edges      # and cogan-negative: chapter 8's coupled GANs
 
 Each rebuild writes the file atomically and records in ``manifest.json`` its sha256 and size,
 the seed, steps, wall time and device, the recipe (:mod:`gantutor.recipes`) and the measured
@@ -32,10 +33,13 @@ from ..storage import atomic_save, atomic_write_text
 from ..train import Callback, Trainer
 from . import ASSETS, FORMAT, MANIFEST, _check_name, _rebuild_command, _sha256, asset_dir, manifest
 
-__all__ = ["rebuild", "feature_accuracy", "gan_quality", "junk_images", "SNAPSHOT_STEPS", "FEATURE_STEPS"]
+__all__ = ["rebuild", "feature_accuracy", "gan_quality", "junk_images", "SNAPSHOT_STEPS", "FEATURE_STEPS", "COGAN_STEPS"]
 
 #: Steps of the ``dcgan-mnist`` run at which the raw generator is kept (``dcgan-mnist-snapshots``).
 SNAPSHOT_STEPS = (250, 500, 1000, 2000, 4000, 8000, 14000, 20000)
+
+#: Training steps of the shipped coupled GANs (chapter 8).
+COGAN_STEPS = 10000
 
 #: Training steps of the feature network.
 FEATURE_STEPS = 2000
@@ -217,6 +221,43 @@ def _rebuild_gan(name: str, root: Path, steps: int | None, seed: int | None, dev
     return written
 
 
+def _rebuild_cogan(name: str, root: Path, steps: int, seed: int, device: torch.device, progress: bool) -> list[dict]:
+    """Train chapter 8's coupled GAN ``name`` (``cogan-edges``: MNIST + outlines, ``cogan-negative``: + negatives)."""
+    from .. import coupled
+
+    second = {"cogan-edges": "mnist-edges", "cogan-negative": "mnist-negative"}[name]
+    seed_everything(seed)
+    trainer = coupled.coupled_trainer(second, seed=seed, device=device)
+
+    class Progress(Callback):
+        def on_step_end(self, t: Trainer) -> None:
+            if progress and t.step_count % 1000 == 0:
+                print(f"{name}: step {t.step_count}/{steps}  d_loss {t.history['d_loss'][-1]:.3f}  "
+                      f"{t.history['time'][-1]:.0f}s", flush=True)
+
+    started = time.perf_counter()
+    trainer.fit(steps, progress=False, callbacks=[Progress()])
+    wall = time.perf_counter() - started
+    ema = trainer.ema_generator.cpu().eval()
+    first, other = coupled.pairs(ema, 1000, seed=1)
+    real = load_domain("mnist", split="test", verbose=False).images
+    quality = {"pairs": 1000, "noise_seed": 1, **coupled.correspondence(first, other, second),
+               "real_pairs": coupled.correspondence(real, coupled.render(real, second), second)}
+    if progress:
+        print(f"{name}: {quality}")
+    entry = {"seed": seed, "steps": steps, "wall_time_s": round(wall, 1), "device": describe_machine(device),
+             "dtype": "float16 (loaded as float32)",
+             "architecture": {"generator": {"class": "CoupledGenerator", **ema.config},
+                              "discriminator": {"class": "CoupledDiscriminator", **trainer.discriminator.config}},
+             "training": {"domains": ["mnist", second], "split": "train", "images": len(trainer.batches),
+                          "source": "two disjoint halves of MNIST's train split (no pairs)",
+                          "settings": {k: getattr(coupled.TRAINING, k) for k in ("batch_size", "lr_g", "lr_d",
+                                                                                 "betas", "ema_decay")},
+                          "generator_weights": f"EMA of G (decay {coupled.TRAINING.ema_decay})"},
+             "quality": quality}
+    return [_write(root, name, {"generator": _described(ema, half=True)}, entry)]
+
+
 def rebuild(name: str, steps: int | None = None, out: str | os.PathLike | None = None, seed: int | None = None,
             device: torch.device | str | None = None, progress: bool = True, limit: int | None = None) -> list[dict]:
     """Train an asset again and write it (and its manifest entry) to ``out`` (default: the package's assets).
@@ -241,6 +282,9 @@ def rebuild(name: str, steps: int | None = None, out: str | os.PathLike | None =
     root = Path(out or asset_dir())
     root.mkdir(parents=True, exist_ok=True)
     device = torch.device(device) if device is not None else pick_device()
+    if target.startswith("cogan-"):
+        return _rebuild_cogan(target, root, COGAN_STEPS if steps is None else steps, 0 if seed is None else seed,
+                              device, progress)
     if target == "feature-net":
         return _rebuild_feature_net(root, FEATURE_STEPS if steps is None else steps, 0 if seed is None else seed,
                                     device, progress, limit)

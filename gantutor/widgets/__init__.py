@@ -4,6 +4,7 @@
 - :class:`TrainingDashboard` -- live curves and fixed-noise samples while ``Trainer.fit`` runs (chapter 5)
 - :class:`LatentExplorer` -- pick a class, move z along two directions or between two points, see G's output (chapter 5)
 - :class:`TransferLab` -- pick a target domain, a number of images and a strategy; watch the adaptation (chapter 7)
+- :class:`TranslationLab` -- pick a source image, see each translator's output and a classifier's verdict (chapter 8)
 
 Each widget keeps its logic in plain methods that tests call directly, without a browser.
 Widgets are imported lazily: ``from gantutor.widgets import ToyGANLab``.
@@ -17,6 +18,7 @@ _WHERE = {
     "TrainingDashboard": "dashboard",
     "LatentExplorer": "latent_explorer",
     "TransferLab": "transfer_lab",
+    "TranslationLab": "translation_lab",
 }
 
 __all__ = list(_WHERE)

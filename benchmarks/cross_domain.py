@@ -1,0 +1,218 @@
+"""Measure cross-domain generation: coupled GANs, DTN and CycleGAN, over seeds.
+
+    python benchmarks/cross_domain.py              # the measurement (about an hour on 2 CPU cores, --workers 2)
+    python benchmarks/cross_domain.py --quick      # seconds: exercises every code path (CI)
+    python benchmarks/cross_domain.py --resume     # continue an interrupted run (finished runs are kept)
+
+The protocol (chapter 8 explains each number):
+
+- **coupled GANs** (:mod:`gantutor.coupled`) on MNIST + outlines and MNIST + negatives, trained
+  on disjoint halves of the digits, with 0 to 3 shared generator layers (the discriminators
+  share their last 2): on 1,000 pairs ``(G(z, 0), G(z, 1))``, the label agreement of the
+  feature network and the foreground IoU, each next to the same figure for shuffled pairs;
+- **DTN** (:class:`gantutor.translation.DTN`) from scikit-learn's digits to MNIST, and its
+  ablations without f-constancy and without the identity loss: the share of the 360 held-out
+  source digits whose translation the feature network reads as the input's digit *drawn as an
+  MNIST digit* (``accuracy``), the digit alone (``label_accuracy``), and MNIST-ness alone;
+- **CycleGAN** (:class:`gantutor.translation.CycleGAN`) on the same task: the same label figures
+  and the cycle error ``|F(G(x)) - x|`` on the held-out digits;
+- baselines: chance (0.1), the untranslated digits (source only), real pairs.
+
+Every run seeds its networks, data order and noise. Writes benchmarks/results/cross_domain.json
+(or --out); every finished run is also appended to ``<out>.runs.jsonl`` for ``--resume``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import torch
+
+RESULTS = Path(__file__).resolve().parent / "results"
+DTN_VARIANTS = {"full": {}, "no_constancy": {"alpha": 0.0}, "no_identity": {"beta": 0.0}}
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--methods", nargs="+", default=["cogan", "dtn", "cyclegan"], choices=["cogan", "dtn", "cyclegan"])
+    parser.add_argument("--pairs", nargs="+", default=["mnist-edges", "mnist-negative"])
+    parser.add_argument("--shared", nargs="+", type=int, default=[0, 1, 2, 3], help="shared G layers (CoGAN)")
+    parser.add_argument("--cogan-steps", type=int, default=2000)
+    parser.add_argument("--dtn-variants", nargs="+", default=list(DTN_VARIANTS), choices=list(DTN_VARIANTS))
+    parser.add_argument("--dtn-steps", type=int, default=2000)
+    parser.add_argument("--cycle-steps", type=int, default=1500)
+    parser.add_argument("--classifier-steps", type=int, default=1200, help="training steps of DTN's f")
+    parser.add_argument("--pairs-n", type=int, default=1000, help="pairs a coupled GAN is measured on")
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--workers", type=int, default=1, help="runs in parallel, one CPU thread each")
+    parser.add_argument("--resume", action="store_true", help="keep the finished runs of <out>.runs.jsonl")
+
+
+def parse(bench) -> argparse.Namespace:
+    args = bench.args
+    if args.quick:
+        args.pairs, args.shared, args.seeds, args.pairs_n = ["mnist-negative"], [0, 3], [0], 200
+        args.cogan_steps, args.dtn_steps, args.cycle_steps, args.classifier_steps = 20, 10, 5, 20
+    if min(args.cogan_steps, args.dtn_steps, args.cycle_steps, args.workers, args.classifier_steps) < 1:
+        bench.parser.error("steps and workers must be positive")
+    if any(not 0 <= s <= 3 for s in args.shared):
+        bench.parser.error("--shared takes layer counts from 0 to 3")
+    return args
+
+
+def jobs(args: argparse.Namespace) -> list[dict]:
+    out = []
+    for seed in args.seeds:
+        if "cogan" in args.methods:
+            out += [{"method": "cogan", "pair": pair, "shared_g": s, "seed": seed, "steps": args.cogan_steps,
+                     "n": args.pairs_n} for pair in args.pairs for s in args.shared]
+        if "dtn" in args.methods:
+            out += [{"method": "dtn", "variant": v, "seed": seed, "steps": args.dtn_steps,
+                     "classifier_steps": args.classifier_steps} for v in args.dtn_variants]
+        if "cyclegan" in args.methods:
+            out.append({"method": "cyclegan", "seed": seed, "steps": args.cycle_steps})
+    return out
+
+
+def key(job: dict) -> tuple:
+    return tuple(job.get(k) for k in ("method", "pair", "shared_g", "variant", "seed", "steps"))
+
+
+def run_one(job: dict, threads: int | None = None) -> dict:
+    from gantutor import coupled, translation
+    from gantutor.data import load_domain
+
+    if threads is not None:
+        torch.set_num_threads(threads)
+    started = time.perf_counter()
+    record = dict(job)
+    if job["method"] == "cogan":
+        trainer = coupled.coupled_trainer(job["pair"], shared_g=job["shared_g"], seed=job["seed"], device="cpu")
+        trainer.fit(job["steps"], progress=False)
+        first, second = coupled.pairs(trainer.ema_generator, job["n"], seed=1)
+        record.update(coupled.correspondence(first, second, job["pair"]))
+    else:
+        source = load_domain("digits", verbose=False)
+        test = load_domain("digits", split="test", verbose=False)
+        target = load_domain("mnist", verbose=False)
+        if job["method"] == "dtn":
+            f = translation.train_classifier(source, steps=job["classifier_steps"], seed=job["seed"])
+            mnist = load_domain("mnist", split="test", verbose=False)
+            record["f_accuracy"] = {"source": float((f(test.images).argmax(1) == test.labels).float().mean()),
+                                    "mnist": float((f(mnist.images).argmax(1) == mnist.labels).float().mean())}
+            model = translation.DTN(f, source, target, seed=job["seed"], **DTN_VARIANTS[job["variant"]])
+        else:
+            model = translation.CycleGAN(source, target, seed=job["seed"])
+        model.fit(job["steps"])
+        record.update(translation.label_preservation(model.translate(test.images), test.labels))
+        if job["method"] == "cyclegan":
+            record["cycle_error"] = model.cycle_error(test.images)
+    record["seconds"] = round(time.perf_counter() - started, 1)
+    return record
+
+
+def mean_std(values: list[float]) -> list[float]:
+    return [round(statistics.fmean(values), 4), round(statistics.pstdev(values), 4) if len(values) > 1 else 0.0]
+
+
+def baselines(args: argparse.Namespace) -> dict:
+    from gantutor import coupled, translation
+    from gantutor.data import load_domain
+
+    test = load_domain("digits", split="test", verbose=False)
+    mnist = load_domain("mnist", split="test", verbose=False)
+    return {"chance": 0.1,
+            "source_only": translation.label_preservation(test.images, test.labels),
+            "real_mnist": translation.label_preservation(mnist.images, mnist.labels),
+            "real_pairs": {pair: coupled.correspondence(mnist.images, coupled.render(mnist.images, pair), pair)
+                           for pair in args.pairs}}
+
+
+def summarise(records: list[dict]) -> tuple[list[dict], list[str]]:
+    groups: dict[tuple, list[dict]] = {}
+    for r in records:
+        groups.setdefault(tuple(r.get(k) for k in ("method", "pair", "shared_g", "variant")), []).append(r)
+    arms = []
+    for (method, pair, shared, variant), runs in groups.items():
+        arm = {"method": method, "seeds": [r["seed"] for r in runs], "steps": runs[0]["steps"]}
+        if method == "cogan":
+            arm.update(pair=pair, shared_g=shared)
+            fields = ("label_agreement", "shuffled_label_agreement", "iou", "shuffled_iou")
+        else:
+            fields = ("accuracy", "label_accuracy", "in_domain") + (("cycle_error",) if method == "cyclegan" else ())
+            if variant is not None:
+                arm["variant"] = variant
+        for name in fields:
+            arm[name] = mean_std([r[name] for r in runs])
+            arm[f"{name}_per_seed"] = [round(r[name], 4) for r in runs]
+        arms.append(arm)
+    headlines = []
+    for arm in arms:
+        if arm["method"] == "cogan":
+            headlines.append(f"CoGAN {arm['pair']} with {arm['shared_g']} shared G layers: label agreement "
+                             f"{arm['label_agreement'][0]:.3f} ± {arm['label_agreement'][1]:.3f} (shuffled "
+                             f"{arm['shuffled_label_agreement'][0]:.3f}), IoU {arm['iou'][0]:.3f} (shuffled "
+                             f"{arm['shuffled_iou'][0]:.3f})")
+        else:
+            name = "DTN " + arm["variant"] if arm["method"] == "dtn" else "CycleGAN"
+            extra = f", cycle error {arm['cycle_error'][0]:.3f}" if "cycle_error" in arm else ""
+            headlines.append(f"{name}: read as the input's digit drawn as MNIST {arm['accuracy'][0]:.3f} ± "
+                             f"{arm['accuracy'][1]:.3f} (per seed {arm['accuracy_per_seed']}), digit alone "
+                             f"{arm['label_accuracy'][0]:.3f}{extra}")
+    return arms, headlines
+
+
+def main(argv=None) -> int:
+    from gantutor.device import describe_machine
+    from gantutor.results import BenchmarkRun
+
+    bench = BenchmarkRun("cross_domain", __doc__, RESULTS, argv, configure)
+    args = parse(bench)
+    log = bench.out.with_suffix(".runs.jsonl") if bench.out is not None else None
+    done: dict[tuple, dict] = {}
+    if log is not None and args.resume and log.exists():
+        for line in log.read_text().splitlines():
+            if line.strip():
+                record = json.loads(line)
+                done[key(record)] = record
+    elif log is not None and log.exists():
+        log.unlink()
+    wanted = [key(job) for job in jobs(args)]
+    todo = [job for job in jobs(args) if key(job) not in done]
+    print(f"{len(wanted)} runs, {len(wanted) - len(todo)} already finished", flush=True)
+
+    def keep(record: dict) -> None:
+        done[key(record)] = record
+        if log is not None:
+            with log.open("a") as handle:
+                handle.write(json.dumps(record) + "\n")
+        shown = {k: round(v, 3) for k, v in record.items() if isinstance(v, float) and k != "seconds"}
+        print(f"{record['method']} {record.get('pair') or record.get('variant') or ''} "
+              f"{'' if record.get('shared_g') is None else record['shared_g']} seed {record['seed']}: {shown} "
+              f"({record['seconds']:.0f} s)", flush=True)
+
+    if args.workers == 1:
+        for job in todo:
+            keep(run_one(job))
+    else:
+        with ProcessPoolExecutor(args.workers) as pool:
+            for record in pool.map(run_one, todo, [1] * len(todo)):
+                keep(record)
+    arms, headlines = summarise([done[k] for k in wanted])
+    settings = {name: getattr(args, name) for name in ("methods", "pairs", "shared", "cogan_steps", "dtn_variants",
+                                                       "dtn_steps", "cycle_steps", "classifier_steps", "pairs_n",
+                                                       "seeds")}
+    results = bench.finish({"device": describe_machine(torch.device("cpu")), "settings": settings,
+                            "baselines": baselines(args), "run_seconds": round(sum(done[k]["seconds"] for k in wanted), 1),
+                            "arms": arms, "headlines": headlines})
+    for line in results["headlines"]:
+        print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,245 @@
+r"""Coupled GANs (Liu & Tuzel 2016): corresponding images in two domains, learned without pairs.
+
+Two generators share their **first** blocks (the high-level layout: which digit, where, how
+slanted) and keep their own last blocks (how a stroke is rendered in each domain); two
+discriminators keep their own first blocks and share their **last** ones. Each pair is a
+plain GAN on its own domain's images, and the two domains' images are *disjoint* halves of
+the data: no pair is ever shown. The sharing is what makes one z give the same digit in
+both domains, because the cheapest way for a shared trunk to serve two heads is to encode
+what the domains have in common.
+
+Written this way a coupled GAN is a **conditional GAN whose label picks the domain**:
+``G(z, d)`` runs the shared trunk on z and then domain d's head; ``D(x, d)`` runs domain d's
+front and then the shared back. The sum of the two GAN losses is then exactly the loss the
+book's one :class:`~gantutor.train.Trainer` already computes for a conditional GAN with
+labels ``d`` drawn 50/50, so CoGAN needs no training loop of its own.
+
+    >>> G = CoupledGenerator(shared=3)
+    >>> x_mnist, x_edges = pairs(G, 8)          # the same z through both heads
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .checks import whole_number
+from .data import ImageDomain, load_domain
+from .data.images import mnist_edges
+from .nets import Discriminator, Generator, dcgan_init
+from .recipes import TrainConfig
+
+__all__ = ["CoupledGenerator", "CoupledDiscriminator", "PAIR_DOMAINS", "TRAINING", "disjoint_pair", "coupled_trainer",
+           "pairs", "render", "foreground", "iou", "correspondence"]
+
+#: The second domains a coupled GAN pairs with MNIST, and how an MNIST image looks in each
+#: (CoGAN's own digit experiments: edges and negatives).
+PAIR_DOMAINS = ("mnist-edges", "mnist-negative")
+
+
+#: How the book trains a coupled GAN: chapter 5's settings (Adam 5e-4 for both, batch 64, EMA 0.999).
+TRAINING = TrainConfig(lr_g=5e-4, lr_d=5e-4, ema_decay=0.999)
+
+
+def _check_shared(shared, most: int, who: str) -> int:
+    shared = whole_number(shared, "shared", who, minimum=0)
+    if shared > most:
+        raise ValueError(f"{who} has {most} blocks that can be shared, so shared must lie in 0..{most}, got {shared}")
+    return shared
+
+
+class CoupledGenerator(nn.Module):
+    """Two DCGAN-style generators whose first ``shared`` layers are one.
+
+    Each generator is the book's :class:`~gantutor.nets.Generator` up to its last hidden map,
+    then, as in the paper, an upsampling to the *full* resolution and a 5×5 convolution to
+    pixels. So a shared trunk can fix the layout of the strokes at 28×28, and a head only
+    decides how a stroke is drawn (bright, dark, as an outline):
+
+    .. code-block:: text
+
+        layer 1: z -> 7x7 (2w)     layer 2: -> 14x14 (w)     layer 3: -> 28x28 (w/2)
+        layer 4: 5x5 conv -> 28x28 (1), tanh
+
+    ``forward(z, domains)``: the shared layers run on the whole batch, then each sample goes
+    through the rest of its domain's generator (0 or 1). ``num_classes`` is 2, so the Trainer
+    treats the domain as the label of a conditional GAN.
+
+    Args:
+        shared: how many of the first layers both generators use (0 .. 3: all but the last).
+        latent_dim, base_width: as for :class:`~gantutor.nets.Generator` (28×28 images).
+    """
+
+    def __init__(self, shared: int = 3, latent_dim: int = 64, base_width: int = 32) -> None:
+        super().__init__()
+        self.shared = _check_shared(shared, 3, "CoupledGenerator")
+        nets = [self._layers(latent_dim, base_width) for _ in range(2)]
+        self.trunk = nn.Sequential(*nets[0][:self.shared])
+        self.heads = nn.ModuleList([nn.Sequential(*layers[self.shared:]) for layers in nets])
+        self.latent_dim, self.channels, self.image_size, self.num_classes = latent_dim, 1, 28, 2
+        self.config = dict(shared=self.shared, latent_dim=latent_dim, base_width=base_width)
+
+    @staticmethod
+    def _layers(latent_dim: int, base_width: int) -> list[nn.Module]:
+        blocks = list(Generator(latent_dim=latent_dim, base_width=base_width, image_size=28).blocks)[:-1]
+        w = base_width
+        up = nn.Sequential(nn.ConvTranspose2d(w, w // 2, 4, 2, 1, bias=False), nn.BatchNorm2d(w // 2), nn.ReLU(True))
+        out = nn.Sequential(nn.Conv2d(w // 2, 1, 5, 1, 2), nn.Tanh())
+        for layer in (up, out):
+            layer.apply(dcgan_init)
+        return blocks + [up, out]
+
+    def forward(self, z: torch.Tensor, domains: torch.Tensor) -> torch.Tensor:
+        if not isinstance(z, torch.Tensor) or z.ndim != 2 or z.shape[1] != self.latent_dim:
+            shape = tuple(z.shape) if isinstance(z, torch.Tensor) else type(z).__name__
+            raise ValueError(f"CoupledGenerator expects z of shape (N, {self.latent_dim}), got {shape}")
+        domains = _check_domains(domains, len(z), "CoupledGenerator")
+        h = self.trunk(z[:, :, None, None])
+        out = z.new_empty(len(z), 1, self.image_size, self.image_size)
+        for d, head in enumerate(self.heads):
+            chosen = domains == d
+            if chosen.any():
+                out[chosen] = head(h[chosen])
+        return out
+
+
+class CoupledDiscriminator(nn.Module):
+    """Two DCGAN discriminators whose last ``shared`` layers (the logit head counts as one) are one.
+
+    ``forward(images, domains)``: each image goes through the front blocks of its domain, then
+    all through the shared back.
+
+    Args:
+        shared: how many of the last layers both discriminators use (0 .. all but the input block).
+        base_width, image_size: as for :class:`~gantutor.nets.Discriminator`.
+    """
+
+    def __init__(self, shared: int = 2, base_width: int = 32, image_size: int = 28) -> None:
+        super().__init__()
+        first = Discriminator(base_width=base_width, image_size=image_size)
+        layers = list(first.blocks) + [first.head]
+        self.shared = _check_shared(shared, len(layers) - 1, "CoupledDiscriminator")
+        second = Discriminator(base_width=base_width, image_size=image_size)
+        split = len(layers) - self.shared
+        self.fronts = nn.ModuleList([nn.Sequential(*layers[:split]),
+                                     nn.Sequential(*(list(second.blocks) + [second.head])[:split])])
+        self.back = nn.Sequential(*layers[split:])
+        self.channels, self.image_size, self.num_classes = 1, image_size, 2
+        self.config = dict(shared=self.shared, base_width=base_width, image_size=image_size)
+
+    def forward(self, images: torch.Tensor, domains: torch.Tensor) -> torch.Tensor:
+        expected = (1, self.image_size, self.image_size)
+        if not isinstance(images, torch.Tensor) or images.ndim != 4 or tuple(images.shape[1:]) != expected:
+            shape = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
+            raise ValueError(f"CoupledDiscriminator expects images of shape (N, 1, {self.image_size}, "
+                             f"{self.image_size}), got {shape}")
+        domains = _check_domains(domains, len(images), "CoupledDiscriminator")
+        h = None
+        for d, front in enumerate(self.fronts):
+            chosen = domains == d
+            if chosen.any():
+                part = front(images[chosen])
+                if h is None:
+                    h = part.new_empty(len(images), *part.shape[1:])
+                h[chosen] = part
+        return self.back(h).flatten()
+
+
+def _check_domains(domains, n: int, who: str) -> torch.Tensor:
+    if not isinstance(domains, torch.Tensor) or domains.shape != (n,) or domains.dtype not in (torch.int64, torch.int32):
+        raise ValueError(f"{who} needs the domain (0 or 1) of every sample: an int64 tensor of shape ({n},)")
+    if n and (int(domains.min()) < 0 or int(domains.max()) > 1):
+        raise ValueError(f"{who}: domains must be 0 (the first domain) or 1 (the second)")
+    return domains
+
+
+def render(images: torch.Tensor, domain: str) -> torch.Tensor:
+    """MNIST images as ``domain`` draws them: ``mnist-edges`` their outlines, ``mnist-negative`` ``-x``."""
+    if domain == "mnist-edges":
+        return mnist_edges(images)
+    if domain == "mnist-negative":
+        return -images
+    raise ValueError(f"a coupled pair is MNIST and one of {', '.join(PAIR_DOMAINS)}, got {domain!r}")
+
+
+def disjoint_pair(second: str, n: int = 2000, split: str = "train") -> ImageDomain:
+    """Training data of a coupled GAN: ``n`` MNIST images labelled 0, and the *other* ``n`` MNIST
+    images drawn as ``second`` labelled 1. No image of one domain is the counterpart of one of the other."""
+    render(torch.zeros(1, 1, 28, 28), second)  # checks the name
+    n = whole_number(n, "n", "disjoint_pair", minimum=1)
+    base = load_domain("mnist", split=split)
+    if 2 * n > len(base):
+        raise ValueError(f"the MNIST {split} split has {len(base)} images, so two disjoint halves hold at most "
+                         f"{len(base) // 2} each; pass n <= {len(base) // 2}")
+    images = torch.cat([base.images[:n], render(base.images[n: 2 * n], second)])
+    domains = torch.cat([torch.zeros(n), torch.ones(n)]).long()
+    return ImageDomain(images, domains, name=f"mnist+{second}", split=split,
+                       source=f"two disjoint halves of {base.source}", classes=["mnist", second])
+
+
+def coupled_trainer(second: str, shared_g: int = 3, shared_d: int = 2, base_width: int = 32, seed: int = 0,
+                    n: int = 2000, device=None):
+    """A :class:`~gantutor.train.Trainer` of a coupled GAN for MNIST and ``second`` on :func:`disjoint_pair`,
+    with :data:`TRAINING`'s settings and ``seed`` (the networks are built from it too)."""
+    from dataclasses import replace
+
+    from .train import Trainer
+
+    torch.manual_seed(seed)
+    G = CoupledGenerator(shared=shared_g, base_width=base_width)
+    D = CoupledDiscriminator(shared=shared_d, base_width=base_width)
+    return Trainer(G, D, disjoint_pair(second, n=n), replace(TRAINING, seed=seed), device=device)
+
+
+@torch.no_grad()
+def pairs(generator: CoupledGenerator, n: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """``n`` pairs ``(G(z, 0), G(z, 1))``: the same z through both heads (eval mode, on the CPU)."""
+    z = torch.randn(n, generator.latent_dim, generator=torch.Generator().manual_seed(seed))
+    device = next(generator.parameters()).device
+    was_training = generator.training
+    generator.eval()
+    try:
+        z = z.to(device)
+        zeros = torch.zeros(n, dtype=torch.long, device=device)
+        return generator(z, zeros).cpu(), generator(z, zeros + 1).cpu()
+    finally:
+        generator.train(was_training)
+
+
+def foreground(images: torch.Tensor, domain: str) -> torch.Tensor:
+    """Where the strokes are: bright pixels (above mid-grey), dark ones for ``mnist-negative``."""
+    return images < 0 if domain == "mnist-negative" else images > 0
+
+
+def _dilate(mask: torch.Tensor, pixels: int) -> torch.Tensor:
+    if pixels == 0:
+        return mask
+    return torch.nn.functional.max_pool2d(mask.float(), 2 * pixels + 1, 1, pixels) > 0
+
+
+def iou(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Intersection over union of two boolean masks, per image ``(N,)`` (1 where both are empty)."""
+    a, b = a.flatten(1), b.flatten(1)
+    union = (a | b).sum(1)
+    return torch.where(union > 0, (a & b).sum(1) / union.clamp(min=1), torch.ones_like(union, dtype=torch.float))
+
+
+def correspondence(first: torch.Tensor, second: torch.Tensor, domain: str, seed: int = 0, tolerance: int = 0) -> dict:
+    """How well pairs ``(first[i], second[i])`` (MNIST, ``domain``) show the same digit, next to chance.
+
+    - ``label_agreement``: the feature network's digit of ``first[i]`` (among MNIST's classes)
+      equals its digit of ``second[i]`` (among ``domain``'s classes);
+    - ``iou``: foreground IoU between ``render(first[i], domain)`` and ``second[i]`` (with
+      ``tolerance=1`` both masks are dilated by 3×3 first: an outline one pixel off still counts);
+    - ``shuffled_*``: the same with the second images in a random order: the level that images
+      of the right domains reach without corresponding.
+    """
+    from .metrics import predicted_labels
+
+    if len(first) != len(second):
+        raise ValueError(f"{len(first)} first images but {len(second)} second ones: pass pairs")
+    a, b = predicted_labels(first, "mnist"), predicted_labels(second, domain)
+    order = torch.randperm(len(second), generator=torch.Generator().manual_seed(seed))
+    fa, fb = (_dilate(foreground(x, domain), tolerance) for x in (render(first, domain), second))
+    return {"label_agreement": float((a == b).float().mean()),
+            "shuffled_label_agreement": float((a == b[order]).float().mean()),
+            "iou": float(iou(fa, fb).mean()), "shuffled_iou": float(iou(fa, fb[order]).mean())}

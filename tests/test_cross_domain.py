@@ -1,0 +1,216 @@
+"""Coupled GANs, the translation losses, DTN and CycleGAN, and the TranslationLab widget (chapter 8)."""
+import pytest
+import torch
+
+from gantutor import coupled, losses, translation
+from gantutor.data import ImageDomain, load_domain
+from gantutor.data.images import mnist_edges
+from gantutor.recipes import TrainConfig
+from gantutor.train import Trainer
+
+
+def _shared_ids(net_a, net_b):
+    return {id(p) for p in net_a.parameters()} & {id(p) for p in net_b.parameters()}
+
+
+@pytest.mark.parametrize("shared", [0, 1, 2, 3])
+def test_coupled_generator_shares_exactly_its_first_layers(shared):
+    G = coupled.CoupledGenerator(shared=shared, base_width=8)
+    assert len(G.trunk) == shared and len(G.heads[0]) == len(G.heads[1]) == 4 - shared
+    assert not _shared_ids(G.heads[0], G.heads[1])  # the heads are two networks
+    z = torch.randn(6, 64)
+    domains = torch.tensor([0, 1, 0, 1, 1, 0])
+    G.eval()
+    out = G(z, domains)
+    assert out.shape == (6, 1, 28, 28) and out.abs().max() <= 1
+    with torch.no_grad():  # each sample went through the trunk, then its own head
+        h = G.trunk(z[:, :, None, None])
+        assert torch.allclose(out[domains == 1], G.heads[1](h[domains == 1]))
+    # a loss on domain 0 alone reaches the trunk and head 0, never head 1
+    G.train()
+    G(z[:3], torch.zeros(3, dtype=torch.long)).mean().backward()
+    assert all(p.grad is not None for p in G.heads[0].parameters())
+    assert all(p.grad is None for p in G.heads[1].parameters())
+    assert all(p.grad is not None for p in G.trunk.parameters())
+
+
+def test_sharing_layers_saves_their_parameters():
+    counts = [sum(p.numel() for p in coupled.CoupledGenerator(shared=s, base_width=8).parameters()) for s in range(4)]
+    assert counts[0] > counts[1] > counts[2] > counts[3]
+
+
+@pytest.mark.parametrize("shared", [0, 1, 2])
+def test_coupled_discriminator_shares_its_last_layers(shared):
+    D = coupled.CoupledDiscriminator(shared=shared, base_width=8)
+    assert len(D.back) == shared and not _shared_ids(D.fronts[0], D.fronts[1])
+    x, domains = torch.rand(4, 1, 28, 28) * 2 - 1, torch.tensor([0, 1, 1, 0])
+    D.eval()
+    logits = D(x, domains)
+    assert logits.shape == (4,)
+    with torch.no_grad():
+        assert torch.allclose(logits[1:3], D.back(D.fronts[1](x[1:3])).flatten(), atol=1e-6)
+
+
+def test_bad_coupled_arguments_say_what_to_pass():
+    with pytest.raises(ValueError, match="shared must lie in 0..3"):
+        coupled.CoupledGenerator(shared=4)
+    with pytest.raises(ValueError, match="shared must lie in 0..2"):
+        coupled.CoupledDiscriminator(shared=3)
+    G = coupled.CoupledGenerator(base_width=8)
+    with pytest.raises(ValueError, match="domain \\(0 or 1\\) of every sample"):
+        G(torch.randn(2, 64), None)
+    with pytest.raises(ValueError, match="must be 0 .* or 1"):
+        G(torch.randn(2, 64), torch.tensor([0, 2]))
+    with pytest.raises(ValueError, match="one of mnist-edges, mnist-negative"):
+        coupled.disjoint_pair("glyphs")
+    with pytest.raises(ValueError, match="pass n <= 2000"):
+        coupled.disjoint_pair("mnist-edges", n=2001)
+
+
+def test_disjoint_pair_holds_two_halves_that_never_correspond():
+    data = coupled.disjoint_pair("mnist-edges", n=50)
+    mnist = load_domain("mnist", verbose=False)
+    assert data.classes == ["mnist", "mnist-edges"] and data.labels.tolist() == [0] * 50 + [1] * 50
+    assert torch.equal(data.images[:50], mnist.images[:50])
+    assert torch.equal(data.images[50:], mnist_edges(mnist.images[50:100]))  # the other half's outlines
+
+
+def test_the_one_trainer_trains_a_coupled_gan():
+    torch.manual_seed(0)
+    G, D = coupled.CoupledGenerator(base_width=8), coupled.CoupledDiscriminator(base_width=8)
+    trainer = Trainer(G, D, coupled.disjoint_pair("mnist-negative", n=64), TrainConfig(batch_size=16), device="cpu")
+    before = [p.detach().clone() for p in G.parameters()]
+    trainer.fit(3, progress=False)
+    assert trainer.num_classes == 2
+    assert all(not torch.equal(a, b) for a, b in zip(before, G.parameters()))
+    first, second = coupled.pairs(G, 5)
+    assert first.shape == second.shape == (5, 1, 28, 28)
+
+
+def test_correspondence_of_real_pairs_and_of_shuffled_ones():
+    mnist = load_domain("mnist", split="test", verbose=False).images[:300]
+    for domain in coupled.PAIR_DOMAINS:
+        real = coupled.correspondence(mnist, coupled.render(mnist, domain), domain)
+        assert real["iou"] == 1.0 and real["label_agreement"] > 0.9
+        assert real["shuffled_iou"] < 0.4 and real["shuffled_label_agreement"] < 0.2
+    loose = coupled.correspondence(mnist, coupled.render(mnist, "mnist-edges"), "mnist-edges", tolerance=1)
+    assert loose["shuffled_iou"] > real["shuffled_iou"] - 1  # defined, and the real pairs still match exactly
+    assert loose["iou"] == 1.0
+    with pytest.raises(ValueError, match="pass pairs"):
+        coupled.correspondence(mnist[:3], mnist[:2], "mnist-negative")
+
+
+def test_iou_counts_overlap_over_union():
+    a = torch.zeros(2, 1, 4, 4, dtype=torch.bool)
+    b = a.clone()
+    a[0, 0, 0, :2] = True
+    b[0, 0, 0, 1:3] = True
+    assert coupled.iou(a, b).tolist() == [pytest.approx(1 / 3), 1.0]  # the second pair: both empty
+
+
+def test_translation_losses_follow_their_formulas():
+    x, y = torch.rand(3, 1, 5, 5), torch.rand(3, 1, 5, 5)
+    assert losses.cycle_loss(x, y) == pytest.approx(float((x - y).abs().mean()))
+    assert losses.identity_loss(x, y) == pytest.approx(float(((x - y) ** 2).mean()))
+    assert losses.cycle_loss(x, x) == 0 and losses.identity_loss(x, x) == 0
+    assert losses.total_variation(torch.ones(2, 1, 4, 4)) == 0
+    stripes = torch.zeros(1, 1, 4, 4)
+    stripes[..., ::2] = 1  # columns alternate: every horizontal step changes by 1, no vertical one
+    assert losses.total_variation(stripes) == pytest.approx(1.0)
+    f_a, f_b = torch.zeros(2, 4), torch.ones(2, 4) * 2
+    assert losses.f_constancy(f_a, f_b) == pytest.approx(4.0)
+
+
+def test_augment_shapes_keeps_shape_and_background():
+    digits = load_domain("digits", split="test", verbose=False).images[:8]
+    out = translation.augment_shapes(digits, torch.Generator().manual_seed(0))
+    assert out.shape == digits.shape and out.min() >= -1 - 1e-6 and out.max() <= 1 + 1e-6
+    assert (out[:, :, 0, :] < -0.9).float().mean() > 0.9  # the border stays background
+    assert not torch.allclose(out, digits)
+
+
+def _tiny_domain(n=32, seed=0, name="digits"):
+    g = torch.Generator().manual_seed(seed)
+    images = torch.rand(n, 1, 28, 28, generator=g) * 2 - 1
+    return ImageDomain(images, torch.arange(n) % 10, name=name, split="train", source="random", classes=list("0123456789"))
+
+
+def test_train_classifier_gives_a_frozen_classifier_that_learned():
+    data = load_domain("digits", verbose=False)
+    f = translation.train_classifier(data, steps=150, seed=0)
+    test = load_domain("digits", split="test", verbose=False)
+    assert not f.training and not any(p.requires_grad for p in f.parameters())
+    assert float((f(test.images).argmax(1) == test.labels).float().mean()) > 0.6
+    with pytest.raises(ValueError, match="labelled images"):
+        translation.train_classifier(test.images)
+
+
+@pytest.mark.parametrize("constancy", ["features", "logits"])
+def test_dtn_step_trains_g_and_d_but_never_f(constancy):
+    f = translation.train_classifier(_tiny_domain(), steps=2)
+    f_before = [p.clone() for p in f.parameters()]
+    dtn = translation.DTN(f, _tiny_domain(seed=1), _tiny_domain(seed=2, name="mnist"), base_width=8, batch_size=8,
+                          constancy=constancy, gamma=0.1)
+    g_before = [p.detach().clone() for p in dtn.g.parameters()]
+    record = dtn.step()
+    assert set(record) == {"d_loss", "gan", "const", "tid", "tv"}
+    assert all(torch.equal(a, b) for a, b in zip(f_before, f.parameters()))
+    assert all(not torch.equal(a, b) for a, b in zip(g_before, dtn.g.parameters()))
+    out = dtn.translate(_tiny_domain(n=3).images)
+    assert out.shape == (3, 1, 28, 28) and dtn.g.training
+
+
+def test_dtn_is_deterministic_and_checks_its_weights():
+    f = translation.train_classifier(_tiny_domain(), steps=2)
+    source, target = _tiny_domain(seed=1), _tiny_domain(seed=2, name="mnist")
+    a = translation.DTN(f, source, target, alpha=0, beta=0, base_width=8, batch_size=8, seed=3)
+    b = translation.DTN(f, source, target, alpha=0, beta=0, base_width=8, batch_size=8, seed=3)
+    a.step(), b.step()  # the same run twice: the same numbers
+    assert all(torch.equal(p, q) for p, q in zip(a.g.parameters(), b.g.parameters()))
+    with pytest.raises(ValueError, match="alpha >= 0"):
+        translation.DTN(f, source, target, alpha=-1)
+    with pytest.raises(ValueError, match="'features' or on its class 'logits'"):
+        translation.DTN(f, source, target, constancy="pixels")
+
+
+def test_cycle_gan_step_and_cycle_error():
+    cyc = translation.CycleGAN(_tiny_domain(seed=1), _tiny_domain(seed=2), width=8, batch_size=8)
+    before = [p.detach().clone() for p in cyc.G.parameters()]
+    record = cyc.step()
+    assert set(record) == {"d_loss", "gan", "cycle"} and record["cycle"] > 0
+    assert all(not torch.equal(a, b) for a, b in zip(before, cyc.G.parameters()))
+    x = _tiny_domain(n=4).images
+    assert cyc.translate(x).shape == cyc.translate(x, back=True).shape == (4, 1, 28, 28)
+    assert 0 < cyc.cycle_error(x) <= 2
+
+
+def test_label_preservation_of_real_images():
+    mnist = load_domain("mnist", split="test", verbose=False)
+    real = translation.label_preservation(mnist.images[:200], mnist.labels[:200])
+    assert real["accuracy"] > 0.9 and real["in_domain"] > 0.95
+    digits = load_domain("digits", split="test", verbose=False)
+    untranslated = translation.label_preservation(digits.images, digits.labels)
+    assert untranslated["in_domain"] < 0.05 and untranslated["accuracy"] < 0.05  # still scikit-learn's digits
+    assert untranslated["label_accuracy"] > 0.5  # ... whose digit the MNIST classes still read, mostly
+
+
+def test_translation_lab_shows_verdicts_and_filters_digits():
+    pytest.importorskip("ipywidgets")
+    from gantutor.widgets import TranslationLab
+
+    digits = load_domain("digits", split="test", verbose=False)
+    mnist = load_domain("mnist", split="test", verbose=False)
+    perfect = lambda x: mnist.images[[int(torch.nonzero(mnist.labels == label)[0])  # noqa: E731
+                                      for label in digits.labels[:len(x)]]]
+    lab = TranslationLab({"identity": lambda x: x, "lookup": perfect}, digits)
+    rows = lab.show(0)
+    assert [r["name"] for r in rows] == ["identity", "lookup"]
+    assert rows[0]["class"].startswith("digits:") and not rows[0]["correct"]
+    assert rows[1]["correct"] and "1 of 2" in lab.status.value
+    assert lab.image.value[:4] == b"\x89PNG"
+    lab.digit_box.value = "7"
+    assert int(digits.labels[lab.index]) == 7
+    with pytest.raises(ValueError, match="index must lie"):
+        lab.show(len(digits))
+    with pytest.raises(ValueError, match="name: function"):
+        TranslationLab({}, digits)
