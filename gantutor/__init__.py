@@ -10,7 +10,7 @@ graph to the top; a module imports only from the lines above it:
 - :mod:`gantutor.theory`      -- chapter 1's 1-D quantities: optimal discriminator, JSD, value function
 - :mod:`gantutor.latent`      -- latent priors: N(0, I) and a mixture of islands
 - :mod:`gantutor.data`        -- the domain registry (real image domains, toy distributions)
-- :mod:`gantutor.nets`        -- toy MLPs, the size-generic DCGAN, the feature network, weight init
+- :mod:`gantutor.nets`        -- toy MLPs, the size-generic DCGAN, coupled nets, the feature network, weight init
 - :mod:`gantutor.recipes`     -- every recipe the book trains: networks, training settings, steps
 - :mod:`gantutor.batches`     -- where the real batches come from
 - :mod:`gantutor.distributed` -- what only a multi-process run needs, behind one seam of the Trainer
@@ -20,8 +20,10 @@ graph to the top; a module imports only from the lines above it:
 - :mod:`gantutor.results`     -- the benchmarks' harness, and their results as tables
 - :mod:`gantutor.metrics`     -- the feature network's distances: FD, KID, precision/recall, modes
 - :mod:`gantutor.transfer`    -- adapting a trained GAN to a new domain
+- :mod:`gantutor.coupled`     -- coupled GANs: corresponding images in two domains, and how to measure it
+- :mod:`gantutor.translation` -- translating between domains: DTN and CycleGAN
 - :mod:`gantutor.cli`         -- ``python -m gantutor.train`` (also ``python -m gantutor``)
-- :mod:`gantutor.widgets`     -- ToyGANLab, TrainingDashboard, TransferLab
+- :mod:`gantutor.widgets`     -- ToyGANLab, TrainingDashboard, TransferLab, TranslationLab
 - :mod:`gantutor.exercises`   -- check functions for the exercises
 
 ``python -m gantutor.pretrained rebuild NAME`` (:mod:`gantutor.pretrained.rebuild`) trains a
@@ -35,7 +37,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "device", "storage", "checks", "losses", "theory", "latent", "data", "nets", "recipes", "batches", "distributed",
-    "pretrained", "train", "viz", "results", "metrics", "transfer", "cli", "widgets", "exercises",
+    "pretrained", "train", "viz", "results", "metrics", "transfer", "coupled", "translation", "cli", "widgets",
+    "exercises",
 ]
 
 

@@ -25,7 +25,7 @@ from torch import nn
 from .checks import whole_number
 from .data import ImageDomain, load_domain
 from .data.images import mnist_edges
-from .nets import Discriminator, Generator, dcgan_init
+from .nets import CoupledDiscriminator, CoupledGenerator
 from .recipes import TrainConfig
 
 __all__ = ["CoupledGenerator", "CoupledDiscriminator", "PAIR_DOMAINS", "TRAINING", "disjoint_pair", "coupled_trainer",
@@ -38,118 +38,6 @@ PAIR_DOMAINS = ("mnist-edges", "mnist-negative")
 
 #: How the book trains a coupled GAN: chapter 5's settings (Adam 5e-4 for both, batch 64, EMA 0.999).
 TRAINING = TrainConfig(lr_g=5e-4, lr_d=5e-4, ema_decay=0.999)
-
-
-def _check_shared(shared, most: int, who: str) -> int:
-    shared = whole_number(shared, "shared", who, minimum=0)
-    if shared > most:
-        raise ValueError(f"{who} has {most} blocks that can be shared, so shared must lie in 0..{most}, got {shared}")
-    return shared
-
-
-class CoupledGenerator(nn.Module):
-    """Two DCGAN-style generators whose first ``shared`` layers are one.
-
-    Each generator is the book's :class:`~gantutor.nets.Generator` up to its last hidden map,
-    then, as in the paper, an upsampling to the *full* resolution and a 5×5 convolution to
-    pixels. So a shared trunk can fix the layout of the strokes at 28×28, and a head only
-    decides how a stroke is drawn (bright, dark, as an outline):
-
-    .. code-block:: text
-
-        layer 1: z -> 7x7 (2w)     layer 2: -> 14x14 (w)     layer 3: -> 28x28 (w/2)
-        layer 4: 5x5 conv -> 28x28 (1), tanh
-
-    ``forward(z, domains)``: the shared layers run on the whole batch, then each sample goes
-    through the rest of its domain's generator (0 or 1). ``num_classes`` is 2, so the Trainer
-    treats the domain as the label of a conditional GAN.
-
-    Args:
-        shared: how many of the first layers both generators use (0 .. 3: all but the last).
-        latent_dim, base_width: as for :class:`~gantutor.nets.Generator` (28×28 images).
-    """
-
-    def __init__(self, shared: int = 3, latent_dim: int = 64, base_width: int = 32) -> None:
-        super().__init__()
-        self.shared = _check_shared(shared, 3, "CoupledGenerator")
-        nets = [self._layers(latent_dim, base_width) for _ in range(2)]
-        self.trunk = nn.Sequential(*nets[0][:self.shared])
-        self.heads = nn.ModuleList([nn.Sequential(*layers[self.shared:]) for layers in nets])
-        self.latent_dim, self.channels, self.image_size, self.num_classes = latent_dim, 1, 28, 2
-        self.config = dict(shared=self.shared, latent_dim=latent_dim, base_width=base_width)
-
-    @staticmethod
-    def _layers(latent_dim: int, base_width: int) -> list[nn.Module]:
-        blocks = list(Generator(latent_dim=latent_dim, base_width=base_width, image_size=28).blocks)[:-1]
-        w = base_width
-        up = nn.Sequential(nn.ConvTranspose2d(w, w // 2, 4, 2, 1, bias=False), nn.BatchNorm2d(w // 2), nn.ReLU(True))
-        out = nn.Sequential(nn.Conv2d(w // 2, 1, 5, 1, 2), nn.Tanh())
-        for layer in (up, out):
-            layer.apply(dcgan_init)
-        return blocks + [up, out]
-
-    def forward(self, z: torch.Tensor, domains: torch.Tensor) -> torch.Tensor:
-        if not isinstance(z, torch.Tensor) or z.ndim != 2 or z.shape[1] != self.latent_dim:
-            shape = tuple(z.shape) if isinstance(z, torch.Tensor) else type(z).__name__
-            raise ValueError(f"CoupledGenerator expects z of shape (N, {self.latent_dim}), got {shape}")
-        domains = _check_domains(domains, len(z), "CoupledGenerator")
-        h = self.trunk(z[:, :, None, None])
-        out = z.new_empty(len(z), 1, self.image_size, self.image_size)
-        for d, head in enumerate(self.heads):
-            chosen = domains == d
-            if chosen.any():
-                out[chosen] = head(h[chosen])
-        return out
-
-
-class CoupledDiscriminator(nn.Module):
-    """Two DCGAN discriminators whose last ``shared`` layers (the logit head counts as one) are one.
-
-    ``forward(images, domains)``: each image goes through the front blocks of its domain, then
-    all through the shared back.
-
-    Args:
-        shared: how many of the last layers both discriminators use (0 .. all but the input block).
-        base_width, image_size: as for :class:`~gantutor.nets.Discriminator`.
-    """
-
-    def __init__(self, shared: int = 2, base_width: int = 32, image_size: int = 28) -> None:
-        super().__init__()
-        first = Discriminator(base_width=base_width, image_size=image_size)
-        layers = list(first.blocks) + [first.head]
-        self.shared = _check_shared(shared, len(layers) - 1, "CoupledDiscriminator")
-        second = Discriminator(base_width=base_width, image_size=image_size)
-        split = len(layers) - self.shared
-        self.fronts = nn.ModuleList([nn.Sequential(*layers[:split]),
-                                     nn.Sequential(*(list(second.blocks) + [second.head])[:split])])
-        self.back = nn.Sequential(*layers[split:])
-        self.channels, self.image_size, self.num_classes = 1, image_size, 2
-        self.config = dict(shared=self.shared, base_width=base_width, image_size=image_size)
-
-    def forward(self, images: torch.Tensor, domains: torch.Tensor) -> torch.Tensor:
-        expected = (1, self.image_size, self.image_size)
-        if not isinstance(images, torch.Tensor) or images.ndim != 4 or tuple(images.shape[1:]) != expected:
-            shape = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
-            raise ValueError(f"CoupledDiscriminator expects images of shape (N, 1, {self.image_size}, "
-                             f"{self.image_size}), got {shape}")
-        domains = _check_domains(domains, len(images), "CoupledDiscriminator")
-        h = None
-        for d, front in enumerate(self.fronts):
-            chosen = domains == d
-            if chosen.any():
-                part = front(images[chosen])
-                if h is None:
-                    h = part.new_empty(len(images), *part.shape[1:])
-                h[chosen] = part
-        return self.back(h).flatten()
-
-
-def _check_domains(domains, n: int, who: str) -> torch.Tensor:
-    if not isinstance(domains, torch.Tensor) or domains.shape != (n,) or domains.dtype not in (torch.int64, torch.int32):
-        raise ValueError(f"{who} needs the domain (0 or 1) of every sample: an int64 tensor of shape ({n},)")
-    if n and (int(domains.min()) < 0 or int(domains.max()) > 1):
-        raise ValueError(f"{who}: domains must be 0 (the first domain) or 1 (the second)")
-    return domains
 
 
 def render(images: torch.Tensor, domain: str) -> torch.Tensor:

@@ -19,7 +19,7 @@ LAYERS = {
         "gantutor.batches", "gantutor.distributed"},
     2: {"gantutor.pretrained", "gantutor.train", "gantutor.viz", "gantutor.results"},
     3: {"gantutor.metrics"},
-    4: {"gantutor.transfer", "gantutor.pretrained.rebuild"},
+    4: {"gantutor.transfer", "gantutor.coupled", "gantutor.translation", "gantutor.pretrained.rebuild"},
     5: {"gantutor.cli", "gantutor.pretrained.cli", "gantutor.widgets", "gantutor.exercises"},
 }
 
