@@ -24,11 +24,9 @@ Every run seeds its networks, data order and noise. Writes benchmarks/results/cr
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import torch
@@ -172,42 +170,19 @@ def main(argv=None) -> int:
 
     bench = BenchmarkRun("cross_domain", __doc__, RESULTS, argv, configure)
     args = parse(bench)
-    log = bench.out.with_suffix(".runs.jsonl") if bench.out is not None else None
-    done: dict[tuple, dict] = {}
-    if log is not None and args.resume and log.exists():
-        for line in log.read_text().splitlines():
-            if line.strip():
-                record = json.loads(line)
-                done[key(record)] = record
-    elif log is not None and log.exists():
-        log.unlink()
-    wanted = [key(job) for job in jobs(args)]
-    todo = [job for job in jobs(args) if key(job) not in done]
-    print(f"{len(wanted)} runs, {len(wanted) - len(todo)} already finished", flush=True)
-
-    def keep(record: dict) -> None:
-        done[key(record)] = record
-        if log is not None:
-            with log.open("a") as handle:
-                handle.write(json.dumps(record) + "\n")
+    def show(record: dict) -> str:
         shown = {k: round(v, 3) for k, v in record.items() if isinstance(v, float) and k != "seconds"}
-        print(f"{record['method']} {record.get('pair') or record.get('variant') or ''} "
-              f"{'' if record.get('shared_g') is None else record['shared_g']} seed {record['seed']}: {shown} "
-              f"({record['seconds']:.0f} s)", flush=True)
+        return (f"{record['method']} {record.get('pair') or record.get('variant') or ''} "
+                f"{'' if record.get('shared_g') is None else record['shared_g']} seed {record['seed']}: {shown} "
+                f"({record['seconds']:.0f} s)")
 
-    if args.workers == 1:
-        for job in todo:
-            keep(run_one(job))
-    else:
-        with ProcessPoolExecutor(args.workers) as pool:
-            for record in pool.map(run_one, todo, [1] * len(todo)):
-                keep(record)
-    arms, headlines = summarise([done[k] for k in wanted])
+    records = bench.run_jobs(jobs(args), key, run_one, args.workers, args.resume, show)
+    arms, headlines = summarise(records)
     settings = {name: getattr(args, name) for name in ("methods", "pairs", "shared", "cogan_steps", "dtn_variants",
                                                        "dtn_steps", "cycle_steps", "classifier_steps", "pairs_n",
                                                        "seeds")}
     results = bench.finish({"device": describe_machine(torch.device("cpu")), "settings": settings,
-                            "baselines": baselines(args), "run_seconds": round(sum(done[k]["seconds"] for k in wanted), 1),
+                            "baselines": baselines(args), "run_seconds": round(sum(r["seconds"] for r in records), 1),
                             "arms": arms, "headlines": headlines})
     for line in results["headlines"]:
         print(line)

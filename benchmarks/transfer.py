@@ -24,11 +24,9 @@ Writes benchmarks/results/transfer.json (or --out); every finished run is also a
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import torch
@@ -188,42 +186,19 @@ def main(argv=None) -> int:
 
     bench = BenchmarkRun("transfer", __doc__, RESULTS, argv, configure)
     args = parse(bench)
-    log = bench.out.with_suffix(".runs.jsonl") if bench.out is not None else None
-    done: dict[tuple, dict] = {}
-    if log is not None and args.resume and log.exists():
-        for line in log.read_text().splitlines():
-            if line.strip():
-                record = json.loads(line)
-                done[key(record)] = record
-    elif log is not None and log.exists():
-        log.unlink()
-    todo = [job for job in jobs(args) if key(job) not in done]
-    wanted = {key(job) for job in jobs(args)}
-    print(f"{len(wanted)} runs, {len(wanted) - len(todo)} already finished", flush=True)
+    def show(record: dict) -> str:
+        return (f"{record['source']:14s} -> {record['target']:14s} n={record['size']:<4d} {record['strategy']:9s} "
+                f"seed {record['seed']}: FD {record['fd'][0]:7.1f} -> {record['fd'][-1]:7.1f}, memorisation "
+                f"{record['memorisation']['ratio_median']:.2f} ({record['seconds']:.0f} s)")
 
-    def keep(record: dict) -> None:
-        done[key(record)] = record
-        if log is not None:
-            with log.open("a") as handle:
-                handle.write(json.dumps(record) + "\n")
-        print(f"{record['source']:14s} -> {record['target']:14s} n={record['size']:<4d} {record['strategy']:9s} "
-              f"seed {record['seed']}: FD {record['fd'][0]:7.1f} -> {record['fd'][-1]:7.1f}, memorisation "
-              f"{record['memorisation']['ratio_median']:.2f} ({record['seconds']:.0f} s)", flush=True)
-
-    if args.workers == 1:
-        for job in todo:
-            keep(run_one(job))
-    else:
-        with ProcessPoolExecutor(args.workers) as pool:
-            for record in pool.map(run_one, todo, [1] * len(todo)):
-                keep(record)
+    records = bench.run_jobs(jobs(args), key, run_one, args.workers, args.resume, show)
     floors = {target: floor(target, args.eval_n) for target in args.targets}
-    arms, headlines = summarise([done[k] for k in wanted], floors)
+    arms, headlines = summarise(records, floors)
     settings = {name: getattr(args, name) for name in ("source", "conditional_source", "targets", "sizes", "strategies",
                                                        "conditional_strategies", "seeds", "steps", "batch_size",
                                                        "eval_n")}
     results = bench.finish({"device": describe_machine(torch.device("cpu")), "settings": settings, "floors": floors,
-                            "run_seconds": round(sum(done[k]["seconds"] for k in wanted), 1),
+                            "run_seconds": round(sum(r["seconds"] for r in records), 1),
                             "arms": arms, "headlines": headlines})
     for line in results["headlines"]:
         print(line)

@@ -110,6 +110,46 @@ class BenchmarkRun:
             return self.args.out
         return None if self.quick else self.folder / f"{self.name}.json"
 
+    def run_jobs(self, jobs: list[dict], key: Callable[[dict], tuple], run_one: Callable[..., dict],
+                 workers: int = 1, resume: bool = False, show: Callable[[dict], str] | None = None) -> list[dict]:
+        """Run every job (``run_one(job, threads)``), ``workers`` at a time with one CPU thread each, and
+        return their records in the order of ``jobs``.
+
+        Each finished record is appended to ``<out>.runs.jsonl``; with ``resume`` the records already
+        there are kept and their jobs skipped (without it the log starts afresh). ``show(record)`` is
+        the line printed per finished run.
+        """
+        from concurrent.futures import ProcessPoolExecutor
+
+        log = self.out.with_suffix(".runs.jsonl") if self.out is not None else None
+        done: dict[tuple, dict] = {}
+        if log is not None and resume and log.exists():
+            for line in log.read_text().splitlines():
+                if line.strip():
+                    record = json.loads(line)
+                    done[key(record)] = record
+        elif log is not None and log.exists():
+            log.unlink()
+        todo = [job for job in jobs if key(job) not in done]
+        print(f"{len(jobs)} runs, {len(jobs) - len(todo)} already finished", flush=True)
+
+        def keep(record: dict) -> None:
+            done[key(record)] = record
+            if log is not None:
+                with log.open("a") as handle:
+                    handle.write(json.dumps(record) + "\n")
+            if show is not None:
+                print(show(record), flush=True)
+
+        if workers == 1:
+            for job in todo:
+                keep(run_one(job))
+        else:
+            with ProcessPoolExecutor(workers) as pool:
+                for record in pool.map(run_one, todo, [1] * len(todo)):
+                    keep(record)
+        return [done[key(job)] for job in jobs]
+
     def finish(self, result: dict[str, Any]) -> dict[str, Any]:
         """The header, ``result``, ``quick`` and the run's ``seconds``, written to :attr:`out` (if any)."""
         full = {**self.header, **result, "quick": self.quick, "seconds": round(time.time() - self.started, 1)}

@@ -99,7 +99,16 @@ class _Batches:
         return self.images[torch.randint(len(self.images), (self.batch_size,), generator=self.generator)]
 
 
-class DTN:
+class _Steps:
+    """``fit(steps)``: call the method's own ``step()`` a fixed number of times."""
+
+    def fit(self, steps: int):
+        for _ in range(whole_number(steps, "steps", f"{type(self).__name__}.fit")):
+            self.step()
+        return self
+
+
+class DTN(_Steps):
     r"""The Domain Transfer Network: ``G(x) = g(f(x))`` trained so that target images come back
     unchanged and source images become target-domain images that ``f`` reads as the input.
 
@@ -173,11 +182,6 @@ class DTN:
             self.history[k].append(v)
         return record
 
-    def fit(self, steps: int) -> "DTN":
-        for _ in range(whole_number(steps, "steps", "DTN.fit")):
-            self.step()
-        return self
-
     @torch.no_grad()
     def translate(self, x: torch.Tensor) -> torch.Tensor:
         """``G(x)`` in eval mode (BatchNorm's running statistics), batch by batch."""
@@ -218,7 +222,7 @@ class Translator(nn.Module):
         return self.up(h)
 
 
-class CycleGAN:
+class CycleGAN(_Steps):
     r"""CycleGAN between a source and a target domain, least-squares GAN losses as in the paper.
 
     One :meth:`step`: the translators ``G: S -> T`` and ``F: T -> S`` minimise
@@ -278,11 +282,6 @@ class CycleGAN:
         for k, v in record.items():
             self.history[k].append(v)
         return record
-
-    def fit(self, steps: int) -> "CycleGAN":
-        for _ in range(whole_number(steps, "steps", "CycleGAN.fit")):
-            self.step()
-        return self
 
     @torch.no_grad()
     def translate(self, x: torch.Tensor, back: bool = False) -> torch.Tensor:

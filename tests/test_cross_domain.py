@@ -93,9 +93,11 @@ def test_correspondence_of_real_pairs_and_of_shuffled_ones():
         real = coupled.correspondence(mnist, coupled.render(mnist, domain), domain)
         assert real["iou"] == 1.0 and real["label_agreement"] > 0.9
         assert real["shuffled_iou"] < 0.4 and real["shuffled_label_agreement"] < 0.2
-    loose = coupled.correspondence(mnist, coupled.render(mnist, "mnist-edges"), "mnist-edges", tolerance=1)
-    assert loose["shuffled_iou"] > real["shuffled_iou"] - 1  # defined, and the real pairs still match exactly
-    assert loose["iou"] == 1.0
+    edges = coupled.render(mnist, "mnist-edges")
+    strict = coupled.correspondence(mnist, edges, "mnist-edges")
+    loose = coupled.correspondence(mnist, edges, "mnist-edges", tolerance=1)
+    assert loose["iou"] == 1.0  # real pairs still match exactly
+    assert loose["shuffled_iou"] > strict["shuffled_iou"] + 0.1  # a tolerance lets unrelated outlines overlap more
     with pytest.raises(ValueError, match="pass pairs"):
         coupled.correspondence(mnist[:3], mnist[:2], "mnist-negative")
 
