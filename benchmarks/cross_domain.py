@@ -10,8 +10,9 @@ The protocol (chapter 8 explains each number):
   on disjoint halves of the digits, with 0 to 3 shared generator layers (the discriminators
   share their last 2): on 1,000 pairs ``(G(z, 0), G(z, 1))``, the label agreement of the
   feature network and the foreground IoU, each next to the same figure for shuffled pairs;
-- **DTN** (:class:`gantutor.translation.DTN`) from scikit-learn's digits to MNIST, and its
-  ablations without f-constancy and without the identity loss: the share of the 360 held-out
+- **DTN** (:class:`gantutor.translation.DTN`) from scikit-learn's digits to MNIST, with f
+  self-trained on the unlabelled MNIST images (:func:`gantutor.translation.self_train`), and its
+  ablations: f trained on the source alone, without f-constancy, without the identity loss: the share of the 360 held-out
   source digits whose translation the feature network reads as the input's digit *drawn as an
   MNIST digit* (``accuracy``), the digit alone (``label_accuracy``), and MNIST-ness alone;
 - **CycleGAN** (:class:`gantutor.translation.CycleGAN`) on the same task: the same label figures
@@ -32,7 +33,9 @@ from pathlib import Path
 import torch
 
 RESULTS = Path(__file__).resolve().parent / "results"
-DTN_VARIANTS = {"full": {}, "no_constancy": {"alpha": 0.0}, "no_identity": {"beta": 0.0}}
+# Each DTN variant: its loss weights, and whether f is self-trained on the (unlabelled) target
+DTN_VARIANTS = {"full": {}, "source_f": {}, "no_constancy": {"alpha": 0.0}, "no_identity": {"beta": 0.0}}
+SOURCE_ONLY_F = {"source_f"}
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -41,9 +44,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--shared", nargs="+", type=int, default=[0, 1, 2, 3], help="shared G layers (CoGAN)")
     parser.add_argument("--cogan-steps", type=int, default=2000)
     parser.add_argument("--dtn-variants", nargs="+", default=list(DTN_VARIANTS), choices=list(DTN_VARIANTS))
-    parser.add_argument("--dtn-steps", type=int, default=2000)
+    parser.add_argument("--dtn-steps", type=int, default=1000)
     parser.add_argument("--cycle-steps", type=int, default=1500)
-    parser.add_argument("--classifier-steps", type=int, default=1200, help="training steps of DTN's f")
+    parser.add_argument("--classifier-steps", type=int, default=1200, help="training steps of DTN's f (per round)")
+    parser.add_argument("--self-train-rounds", type=int, default=3,
+                        help="rounds of self-training of f on the unlabelled target (every variant but source_f)")
     parser.add_argument("--pairs-n", type=int, default=1000, help="pairs a coupled GAN is measured on")
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--workers", type=int, default=1, help="runs in parallel, one CPU thread each")
@@ -55,8 +60,11 @@ def parse(bench) -> argparse.Namespace:
     if args.quick:
         args.pairs, args.shared, args.seeds, args.pairs_n = ["mnist-negative"], [0, 3], [0], 200
         args.cogan_steps, args.dtn_steps, args.cycle_steps, args.classifier_steps = 20, 10, 5, 20
+        args.self_train_rounds = 1
     if min(args.cogan_steps, args.dtn_steps, args.cycle_steps, args.workers, args.classifier_steps) < 1:
         bench.parser.error("steps and workers must be positive")
+    if args.self_train_rounds < 0:
+        bench.parser.error("--self-train-rounds must be 0 or more")
     if any(not 0 <= s <= 3 for s in args.shared):
         bench.parser.error("--shared takes layer counts from 0 to 3")
     return args
@@ -70,14 +78,16 @@ def jobs(args: argparse.Namespace) -> list[dict]:
                      "n": args.pairs_n} for pair in args.pairs for s in args.shared]
         if "dtn" in args.methods:
             out += [{"method": "dtn", "variant": v, "seed": seed, "steps": args.dtn_steps,
-                     "classifier_steps": args.classifier_steps} for v in args.dtn_variants]
+                     "classifier_steps": args.classifier_steps,
+                     "self_train_rounds": 0 if v in SOURCE_ONLY_F else args.self_train_rounds}
+                    for v in args.dtn_variants]
         if "cyclegan" in args.methods:
             out.append({"method": "cyclegan", "seed": seed, "steps": args.cycle_steps})
     return out
 
 
 def key(job: dict) -> tuple:
-    return tuple(job.get(k) for k in ("method", "pair", "shared_g", "variant", "seed", "steps"))
+    return tuple(job.get(k) for k in ("method", "pair", "shared_g", "variant", "seed", "steps", "self_train_rounds"))
 
 
 def run_one(job: dict, threads: int | None = None) -> dict:
@@ -98,7 +108,8 @@ def run_one(job: dict, threads: int | None = None) -> dict:
         test = load_domain("digits", split="test", verbose=False)
         target = load_domain("mnist", verbose=False)
         if job["method"] == "dtn":
-            f = translation.train_classifier(source, steps=job["classifier_steps"], seed=job["seed"])
+            f = translation.self_train(source, target, rounds=job["self_train_rounds"], steps=job["classifier_steps"],
+                                       seed=job["seed"])
             mnist = load_domain("mnist", split="test", verbose=False)
             record["f_accuracy"] = {"source": float((f(test.images).argmax(1) == test.labels).float().mean()),
                                     "mnist": float((f(mnist.images).argmax(1) == mnist.labels).float().mean())}
@@ -147,6 +158,9 @@ def summarise(records: list[dict]) -> tuple[list[dict], list[str]]:
         for name in fields:
             arm[name] = mean_std([r[name] for r in runs])
             arm[f"{name}_per_seed"] = [round(r[name], 4) for r in runs]
+        if method == "dtn":
+            arm["self_train_rounds"] = runs[0]["self_train_rounds"]
+            arm["f_reads_mnist"] = mean_std([r["f_accuracy"]["mnist"] for r in runs])
         arms.append(arm)
     headlines = []
     for arm in arms:
@@ -160,7 +174,8 @@ def summarise(records: list[dict]) -> tuple[list[dict], list[str]]:
             extra = f", cycle error {arm['cycle_error'][0]:.3f}" if "cycle_error" in arm else ""
             headlines.append(f"{name}: read as the input's digit drawn as MNIST {arm['accuracy'][0]:.3f} ± "
                              f"{arm['accuracy'][1]:.3f} (per seed {arm['accuracy_per_seed']}), digit alone "
-                             f"{arm['label_accuracy'][0]:.3f}{extra}")
+                             f"{arm['label_accuracy'][0]:.3f}{extra}"
+                             + (f", f reads MNIST {arm['f_reads_mnist'][0]:.3f}" if "f_reads_mnist" in arm else ""))
     return arms, headlines
 
 
@@ -179,7 +194,8 @@ def main(argv=None) -> int:
     records = bench.run_jobs(jobs(args), key, run_one, args.workers, args.resume, show)
     arms, headlines = summarise(records)
     settings = {name: getattr(args, name) for name in ("methods", "pairs", "shared", "cogan_steps", "dtn_variants",
-                                                       "dtn_steps", "cycle_steps", "classifier_steps", "pairs_n",
+                                                       "dtn_steps", "cycle_steps", "classifier_steps",
+                                                       "self_train_rounds", "pairs_n",
                                                        "seeds")}
     results = bench.finish({"device": describe_machine(torch.device("cpu")), "settings": settings,
                             "baselines": baselines(args), "run_seconds": round(sum(r["seconds"] for r in records), 1),

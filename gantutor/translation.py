@@ -29,7 +29,7 @@ from .checks import whole_number
 from .data import ImageDomain
 from .nets import Discriminator, FeatureNet, Generator
 
-__all__ = ["augment_shapes", "train_classifier", "DTN", "Translator", "CycleGAN", "label_preservation"]
+__all__ = ["augment_shapes", "train_classifier", "self_train", "FixedSteps", "DTN", "Translator", "CycleGAN", "label_preservation"]
 
 
 def _images_labels(data, who: str) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -89,6 +89,71 @@ def train_classifier(data: ImageDomain, steps: int = 1200, batch_size: int = 64,
     return net.eval().requires_grad_(False)
 
 
+@torch.no_grad()
+def _confident(f: FeatureNet, images: torch.Tensor, per_class: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The indices of the ``per_class`` images ``f`` is surest of in each class it predicts, and f's labels."""
+    f.eval()
+    p = torch.cat([f(images[i: i + 1000]).softmax(1) for i in range(0, len(images), 1000)])
+    confidence, guess = p.max(1)
+    chosen = []
+    for c in range(p.shape[1]):
+        members = (guess == c).nonzero().squeeze(1)
+        chosen.append(members[confidence[members].argsort(descending=True)[:per_class]])
+    chosen = torch.cat(chosen)
+    return chosen, guess[chosen]
+
+
+def self_train(source: ImageDomain, target, rounds: int = 3, per_class: int = 100, steps: int = 1200,
+               batch_size: int = 64, lr: float = 1e-3, seed: int = 0, feature_dim: int = 128,
+               history: list | None = None) -> FeatureNet:
+    r"""A source classifier adapted to the target domain **without target labels**: self-training.
+
+    Round 0 is :func:`train_classifier` on the source. In round :math:`r = 1, \dots,` ``rounds``
+    the previous classifier labels every target image and, in each class it predicts, the
+    :math:`r \cdot` ``per_class`` images it is surest of keep their guessed label
+    :math:`\hat y = rg\max_c f(x_t)_c` (pseudo-labels; Lee 2013). A fresh classifier then trains
+    ``steps`` steps on batches half source images (true labels), half pseudo-labelled target
+    images, both through :func:`augment_shapes`:
+
+    .. math:: \min_f \; \mathbb{E}_{(x_s, y_s)}\, \mathrm{CE}(f(x_s), y_s) + \mathbb{E}_{x_t \in P_r}\, \mathrm{CE}(f(x_t), \hat y(x_t)).
+
+    Confident guesses are right more often than the classifier is on average, so each round
+    learns the target's way of drawing from mostly right examples, and labels more of them.
+    ``history``, when a list, receives per round ``{"round", "pseudo_labels", "target_images"}``
+    (the indices are into ``target``'s images; the book measures how many guesses were right).
+    """
+    images, labels = _images_labels(source, "self_train")
+    target_images, _ = _images_labels(target, "self_train")
+    if labels is None:
+        raise ValueError("self_train needs a labelled source: pass an ImageDomain")
+    rounds = whole_number(rounds, "rounds", "self_train", minimum=0)
+    per_class = whole_number(per_class, "per_class", "self_train")
+    steps = whole_number(steps, "steps", "self_train")
+    if batch_size < 2 or batch_size % 2:
+        raise ValueError(f"self_train splits each batch in half (source, target): batch_size must be even, got {batch_size}")
+    f = train_classifier(source, steps=steps, batch_size=batch_size, lr=lr, seed=seed, feature_dim=feature_dim)
+    rng = torch.Generator().manual_seed(seed + 1)
+    for r in range(1, rounds + 1):
+        chosen, guess = _confident(f, target_images, r * per_class)
+        if history is not None:
+            history.append({"round": r, "target_images": chosen, "pseudo_labels": guess})
+        torch.manual_seed(seed + r)
+        net = FeatureNet(f.classes, feature_dim=feature_dim)
+        opt = torch.optim.Adam(net.parameters(), lr=lr)
+        net.train()
+        half = batch_size // 2
+        for _ in range(steps):
+            i = torch.randint(len(images), (half,), generator=rng)
+            j = torch.randint(len(chosen), (half,), generator=rng)
+            x = torch.cat([augment_shapes(images[i], rng), augment_shapes(target_images[chosen[j]], rng, scale=(0.9, 1.1))])
+            loss = nn.functional.cross_entropy(net(x), torch.cat([labels[i], guess[j]]))
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+        f = net.eval().requires_grad_(False)
+    return f
+
+
 class _Batches:
     """Random batches of a tensor of images (with replacement), from a seeded stream of its own."""
 
@@ -99,8 +164,9 @@ class _Batches:
         return self.images[torch.randint(len(self.images), (self.batch_size,), generator=self.generator)]
 
 
-class _Steps:
-    """``fit(steps)``: call the method's own ``step()`` a fixed number of times."""
+class FixedSteps:
+    """The base of a method that brings its own ``step()`` (DTN, CycleGAN): ``fit(steps)`` calls it
+    a fixed number of times, never until a clock runs out, so a slow machine only takes longer."""
 
     def fit(self, steps: int):
         for _ in range(whole_number(steps, "steps", f"{type(self).__name__}.fit")):
@@ -108,7 +174,7 @@ class _Steps:
         return self
 
 
-class DTN(_Steps):
+class DTN(FixedSteps):
     r"""The Domain Transfer Network: ``G(x) = g(f(x))`` trained so that target images come back
     unchanged and source images become target-domain images that ``f`` reads as the input.
 
@@ -222,7 +288,7 @@ class Translator(nn.Module):
         return self.up(h)
 
 
-class CycleGAN(_Steps):
+class CycleGAN(FixedSteps):
     r"""CycleGAN between a source and a target domain, least-squares GAN losses as in the paper.
 
     One :meth:`step`: the translators ``G: S -> T`` and ``F: T -> S`` minimise

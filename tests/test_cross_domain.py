@@ -147,6 +147,46 @@ def test_train_classifier_gives_a_frozen_classifier_that_learned():
         translation.train_classifier(test.images)
 
 
+def test_self_train_with_no_rounds_is_the_source_classifier():
+    source = _tiny_domain()
+    a = translation.self_train(source, _tiny_domain(seed=3, name="mnist"), rounds=0, steps=5, seed=4)
+    b = translation.train_classifier(source, steps=5, seed=4)
+    assert all(torch.equal(x, y) for x, y in zip(a.parameters(), b.parameters()))
+
+
+def test_self_train_learns_from_the_confident_guesses_of_the_previous_round():
+    source, target = _tiny_domain(n=40), _tiny_domain(n=60, seed=5, name="mnist")
+    history = []
+    f = translation.self_train(source, target, rounds=2, per_class=2, steps=4, batch_size=8, seed=1, history=history)
+    assert [h["round"] for h in history] == [1, 2]
+    assert not f.training and not any(p.requires_grad for p in f.parameters()) and f.classes == [f"digits:{c}" for c in "0123456789"]
+    first = translation.train_classifier(source, steps=4, batch_size=8, seed=1)
+    with torch.no_grad():
+        p = first(target.images).softmax(1)
+    confidence, guess = p.max(1)
+    chosen, labels = history[0]["target_images"], history[0]["pseudo_labels"]
+    assert torch.equal(labels, guess[chosen])  # the pseudo-label is round 0's guess
+    for c in labels.unique():
+        members = (guess == c).nonzero().squeeze(1)
+        picked = chosen[labels == c]
+        assert len(picked) == min(2, len(members))
+        rest = members[~torch.isin(members, picked)]
+        if len(rest):  # the chosen ones are the surest of their class
+            assert confidence[picked].min() >= confidence[rest].max()
+    # round r keeps r * per_class per class: 60 images in at most 10 classes, so one class has 4 to give
+    assert int(history[1]["pseudo_labels"].bincount().max()) == 4
+    assert not all(torch.equal(x, y) for x, y in zip(f.parameters(), first.parameters()))
+
+
+def test_self_train_says_what_it_needs():
+    with pytest.raises(ValueError, match="labelled source"):
+        translation.self_train(_tiny_domain().images, _tiny_domain())
+    with pytest.raises(ValueError, match="must be even"):
+        translation.self_train(_tiny_domain(), _tiny_domain(), batch_size=7)
+    with pytest.raises(ValueError, match="rounds >= 0"):
+        translation.self_train(_tiny_domain(), _tiny_domain(), rounds=-1)
+
+
 @pytest.mark.parametrize("constancy", ["features", "logits"])
 def test_dtn_step_trains_g_and_d_but_never_f(constancy):
     f = translation.train_classifier(_tiny_domain(), steps=2)
