@@ -111,7 +111,7 @@ def self_train(source: ImageDomain, target, rounds: int = 3, per_class: int = 10
     Round 0 is :func:`train_classifier` on the source. In round :math:`r = 1, \dots,` ``rounds``
     the previous classifier labels every target image and, in each class it predicts, the
     :math:`r \cdot` ``per_class`` images it is surest of keep their guessed label
-    :math:`\hat y = rg\max_c f(x_t)_c` (pseudo-labels; Lee 2013). A fresh classifier then trains
+    :math:`\hat y = \arg\max_c f(x_t)_c` (pseudo-labels; Lee 2013). A fresh classifier then trains
     ``steps`` steps on batches half source images (true labels), half pseudo-labelled target
     images, both through :func:`augment_shapes`:
 

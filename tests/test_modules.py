@@ -122,3 +122,16 @@ def test_the_package_docstring_and_all_name_every_top_level_module():
     assert set(gantutor.__all__) == top, f"gantutor.__all__ differs from the modules: {set(gantutor.__all__) ^ top}"
     missing = sorted(name for name in top if f":mod:`gantutor.{name}`" not in gantutor.__doc__)
     assert not missing, f"the package docstring does not list {missing}"
+
+
+def test_no_source_file_holds_a_control_character():
+    """A docstring's ``\\arg`` written in a non-raw string becomes a bell character plus ``rg``, and
+    MathJax fails on the API page; every control character but tab and newline is such an accident."""
+    import re
+
+    bad = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+    files = [*PACKAGE.rglob("*.py"), *(ROOT / "benchmarks").glob("*.py"), *(ROOT / "tests").glob("*.py"),
+             *(ROOT / "book").glob("*.md"), *(ROOT / "book").glob("*.ipynb")]
+    found = [f"{path.relative_to(ROOT)}:{n}" for path in files
+             for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if bad.search(line)]
+    assert not found, f"control characters (a backslash eaten by a non-raw string?) at {found}"
