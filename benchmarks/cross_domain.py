@@ -12,7 +12,9 @@ The protocol (chapter 8 explains each number):
   feature network and the foreground IoU, each next to the same figure for shuffled pairs;
 - **DTN** (:class:`gantutor.translation.DTN`) from scikit-learn's digits to MNIST, with f
   self-trained on the unlabelled MNIST images (:func:`gantutor.translation.self_train`), and its
-  ablations: f trained on the source alone, without f-constancy, without the identity loss: the share of the 360 held-out
+  ablations: f trained on the source alone; f trained adversarially on the source (PGD,
+  :func:`gantutor.translation.perturb`) and its control with the same steps and no attack;
+  without f-constancy; without the identity loss: the share of the 360 held-out
   source digits whose translation the feature network reads as the input's digit *drawn as an
   MNIST digit* (``accuracy``), the digit alone (``label_accuracy``), and MNIST-ness alone;
 - **CycleGAN** (:class:`gantutor.translation.CycleGAN`) on the same task: the same label figures
@@ -33,9 +35,13 @@ from pathlib import Path
 import torch
 
 RESULTS = Path(__file__).resolve().parent / "results"
-# Each DTN variant: its loss weights, and whether f is self-trained on the (unlabelled) target
-DTN_VARIANTS = {"full": {}, "source_f": {}, "no_constancy": {"alpha": 0.0}, "no_identity": {"beta": 0.0}}
-SOURCE_ONLY_F = {"source_f"}
+# Each DTN variant: its loss weights (DTN_VARIANTS) and how its f is trained (F_RECIPES): f is
+# self-trained on the unlabelled target unless the recipe says rounds 0; "robust_f" is trained
+# adversarially on the source for twice the steps, "long_f" is its control (the same steps, no attack).
+DTN_VARIANTS = {"full": {}, "source_f": {}, "long_f": {}, "robust_f": {}, "no_constancy": {"alpha": 0.0},
+                "no_identity": {"beta": 0.0}}
+F_RECIPES = {"source_f": {"rounds": 0}, "long_f": {"rounds": 0, "steps_factor": 2},
+             "robust_f": {"rounds": 0, "steps_factor": 2, "robust": 0.1}}
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -77,17 +83,22 @@ def jobs(args: argparse.Namespace) -> list[dict]:
             out += [{"method": "cogan", "pair": pair, "shared_g": s, "seed": seed, "steps": args.cogan_steps,
                      "n": args.pairs_n} for pair in args.pairs for s in args.shared]
         if "dtn" in args.methods:
-            out += [{"method": "dtn", "variant": v, "seed": seed, "steps": args.dtn_steps,
-                     "classifier_steps": args.classifier_steps,
-                     "self_train_rounds": 0 if v in SOURCE_ONLY_F else args.self_train_rounds}
-                    for v in args.dtn_variants]
+            for v in args.dtn_variants:
+                recipe = F_RECIPES.get(v, {})
+                job = {"method": "dtn", "variant": v, "seed": seed, "steps": args.dtn_steps,
+                       "classifier_steps": args.classifier_steps * recipe.get("steps_factor", 1),
+                       "self_train_rounds": recipe.get("rounds", args.self_train_rounds)}
+                if recipe.get("robust"):
+                    job["robust"] = recipe["robust"]
+                out.append(job)
         if "cyclegan" in args.methods:
             out.append({"method": "cyclegan", "seed": seed, "steps": args.cycle_steps})
     return out
 
 
 def key(job: dict) -> tuple:
-    return tuple(job.get(k) for k in ("method", "pair", "shared_g", "variant", "seed", "steps", "self_train_rounds"))
+    return tuple(job.get(k) for k in ("method", "pair", "shared_g", "variant", "seed", "steps", "self_train_rounds",
+                                      "classifier_steps", "robust"))
 
 
 def run_one(job: dict, threads: int | None = None) -> dict:
@@ -108,8 +119,12 @@ def run_one(job: dict, threads: int | None = None) -> dict:
         test = load_domain("digits", split="test", verbose=False)
         target = load_domain("mnist", verbose=False)
         if job["method"] == "dtn":
-            f = translation.self_train(source, target, rounds=job["self_train_rounds"], steps=job["classifier_steps"],
-                                       seed=job["seed"])
+            if job.get("robust"):
+                f = translation.train_classifier(source, steps=job["classifier_steps"], seed=job["seed"],
+                                                 robust=job["robust"])
+            else:
+                f = translation.self_train(source, target, rounds=job["self_train_rounds"],
+                                           steps=job["classifier_steps"], seed=job["seed"])
             mnist = load_domain("mnist", split="test", verbose=False)
             record["f_accuracy"] = {"source": float((f(test.images).argmax(1) == test.labels).float().mean()),
                                     "mnist": float((f(mnist.images).argmax(1) == mnist.labels).float().mean())}
@@ -160,6 +175,7 @@ def summarise(records: list[dict]) -> tuple[list[dict], list[str]]:
             arm[f"{name}_per_seed"] = [round(r[name], 4) for r in runs]
         if method == "dtn":
             arm["self_train_rounds"] = runs[0]["self_train_rounds"]
+            arm["classifier_steps"], arm["robust"] = runs[0]["classifier_steps"], runs[0].get("robust", 0.0)
             arm["f_reads_mnist"] = mean_std([r["f_accuracy"]["mnist"] for r in runs])
         arms.append(arm)
     headlines = []

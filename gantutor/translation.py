@@ -29,7 +29,7 @@ from .checks import whole_number
 from .data import ImageDomain
 from .nets import Discriminator, FeatureNet, Generator
 
-__all__ = ["augment_shapes", "train_classifier", "self_train", "FixedSteps", "DTN", "Translator", "CycleGAN", "label_preservation"]
+__all__ = ["augment_shapes", "perturb", "train_classifier", "self_train", "FixedSteps", "DTN", "Translator", "CycleGAN", "label_preservation"]
 
 
 def _images_labels(data, who: str) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -62,14 +62,43 @@ def augment_shapes(images: torch.Tensor, generator: torch.Generator, scale: tupl
     return chosen * thinned + (1 - chosen) * out
 
 
+def perturb(net: nn.Module, images: torch.Tensor, labels: torch.Tensor, eps: float, steps: int = 3,
+            generator: torch.Generator | None = None) -> torch.Tensor:
+    r"""Images changed by at most ``eps`` per pixel to raise ``net``'s loss: projected gradient ascent
+    (PGD; Madry et al. 2018) from a random start,
+
+    .. math:: \delta \leftarrow \Pi_{\lVert \delta \rVert_\infty \le \epsilon}\big(\delta + \tfrac{2.5\,\epsilon}{k}\,
+              \mathrm{sign}\, \nabla_\delta \mathrm{CE}(\mathrm{net}(x + \delta), y)\big), \quad k \text{ steps},
+
+    kept inside the pixel range ``[-1, 1]``. ``net``'s own weights get no gradient.
+    """
+    steps = whole_number(steps, "steps", "perturb")
+    delta = ((torch.rand(images.shape, generator=generator) * 2 - 1) * eps).to(images.device)
+    for _ in range(steps):
+        delta.requires_grad_(True)
+        loss = nn.functional.cross_entropy(net((images + delta).clamp(-1, 1)), labels)
+        grad, = torch.autograd.grad(loss, delta)
+        delta = (delta + 2.5 * eps / steps * grad.sign()).clamp(-eps, eps).detach()
+    return (images + delta).clamp(-1, 1).detach()
+
+
 def train_classifier(data: ImageDomain, steps: int = 1200, batch_size: int = 64, lr: float = 1e-3, seed: int = 0,
-                     feature_dim: int = 128, augment: bool = True) -> FeatureNet:
-    """A :class:`~gantutor.nets.FeatureNet` trained on ``data``'s labels (cross-entropy, Adam), frozen, in eval mode.
+                     feature_dim: int = 128, augment: bool = True, robust: float = 0.0) -> FeatureNet:
+    r"""A :class:`~gantutor.nets.FeatureNet` trained on ``data``'s labels (cross-entropy, Adam), frozen, in eval mode.
 
     With DTN this is ``f``: trained on the source domain only. With ``augment`` each batch
     goes through :func:`augment_shapes` (digits of scikit-learn, read by a classifier trained
     on them: 0.99 without, MNIST's digits: about 0.25 without and 0.7 with; see chapter 8).
+
+    With ``robust`` :math:`= \epsilon > 0` the classifier is trained **adversarially**: on each batch
+    changed by :func:`perturb` to raise its loss,
+    :math:`\min_f \mathbb{E}\, \max_{\lVert\delta\rVert_\infty \le \epsilon} \mathrm{CE}(f(x + \delta), y)`
+    (Madry et al. 2018). Small pixel changes sway such a classifier far less, so a generator
+    trained to satisfy it gains less from changes that do not make the image more of a digit
+    (chapter 8 measures what that does to DTN).
     """
+    if isinstance(robust, bool) or not isinstance(robust, (int, float)) or not 0 <= robust < 1:
+        raise ValueError(f"train_classifier's robust is the attack's size per pixel, 0 (off) to below 1, got {robust!r}")
     images, labels = _images_labels(data, "train_classifier")
     if labels is None:
         raise ValueError("train_classifier needs labelled images: pass an ImageDomain")
@@ -82,6 +111,10 @@ def train_classifier(data: ImageDomain, steps: int = 1200, batch_size: int = 64,
     for _ in range(steps):
         index = torch.randint(len(images), (batch_size,), generator=rng)
         x = augment_shapes(images[index], rng) if augment else images[index]
+        if robust:
+            net.eval()  # the attack sees the classifier as it will be used (no dropout)
+            x = perturb(net, x, labels[index], robust, generator=rng)
+            net.train()
         loss = nn.functional.cross_entropy(net(x), labels[index])
         opt.zero_grad(set_to_none=True)
         loss.backward()

@@ -5,6 +5,7 @@ import torch
 from gantutor import coupled, losses, translation
 from gantutor.data import ImageDomain, load_domain
 from gantutor.data.images import mnist_edges
+from gantutor.nets import FeatureNet
 from gantutor.recipes import TrainConfig
 from gantutor.train import Trainer
 
@@ -145,6 +146,30 @@ def test_train_classifier_gives_a_frozen_classifier_that_learned():
     assert float((f(test.images).argmax(1) == test.labels).float().mean()) > 0.6
     with pytest.raises(ValueError, match="labelled images"):
         translation.train_classifier(test.images)
+
+
+def test_perturb_raises_the_loss_within_eps_and_leaves_the_net_alone():
+    data = load_domain("digits", split="test", verbose=False)
+    f = translation.train_classifier(load_domain("digits", verbose=False), steps=60, seed=0)
+    x, y = data.images[:64], data.labels[:64]
+    adv = translation.perturb(f, x, y, eps=0.1, steps=3, generator=torch.Generator().manual_seed(0))
+    assert adv.shape == x.shape and (adv - x).abs().max() <= 0.1 + 1e-6 and adv.min() >= -1 and adv.max() <= 1
+    loss = lambda images: float(torch.nn.functional.cross_entropy(f(images), y))
+    assert loss(adv) > loss(x) + 0.05
+    trainable = FeatureNet(f.classes)  # weights that take gradients: the attack must leave them none
+    translation.perturb(trainable, x, y, eps=0.1, steps=2)
+    assert all(p.grad is None for p in trainable.parameters())
+
+
+def test_robust_training_attacks_every_batch_and_checks_eps():
+    source = _tiny_domain()
+    plain = translation.train_classifier(source, steps=3, seed=2)
+    robust = translation.train_classifier(source, steps=3, seed=2, robust=0.1)
+    assert not all(torch.equal(a, b) for a, b in zip(plain.parameters(), robust.parameters()))
+    assert not robust.training and not any(p.requires_grad for p in robust.parameters())
+    for bad in (-0.1, 1.0, True, "0.1"):
+        with pytest.raises(ValueError, match="robust"):
+            translation.train_classifier(source, steps=1, robust=bad)
 
 
 def test_self_train_with_no_rounds_is_the_source_classifier():
