@@ -35,13 +35,12 @@ from pathlib import Path
 import torch
 
 RESULTS = Path(__file__).resolve().parent / "results"
-# Each DTN variant: its loss weights (DTN_VARIANTS) and how its f is trained (F_RECIPES): f is
-# self-trained on the unlabelled target unless the recipe says rounds 0; "robust_f" is trained
-# adversarially on the source for twice the steps, "long_f" is its control (the same steps, no attack).
-DTN_VARIANTS = {"full": {}, "source_f": {}, "long_f": {}, "robust_f": {}, "no_constancy": {"alpha": 0.0},
-                "no_identity": {"beta": 0.0}}
-F_RECIPES = {"source_f": {"rounds": 0}, "long_f": {"rounds": 0, "steps_factor": 2},
-             "robust_f": {"rounds": 0, "steps_factor": 2, "robust": 0.1}}
+# Each DTN variant: its loss weights ("loss", DTN's keywords) and how its f is trained ("f"): f is
+# self-trained on the unlabelled target unless "rounds" is 0; "robust_f" is trained adversarially on
+# the source for twice the steps, "long_f" is its control (the same steps, no attack).
+DTN_VARIANTS = {"full": {}, "source_f": {"f": {"rounds": 0}}, "long_f": {"f": {"rounds": 0, "steps_factor": 2}},
+                "robust_f": {"f": {"rounds": 0, "steps_factor": 2, "robust": 0.1}},
+                "no_constancy": {"loss": {"alpha": 0.0}}, "no_identity": {"loss": {"beta": 0.0}}}
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -84,7 +83,7 @@ def jobs(args: argparse.Namespace) -> list[dict]:
                      "n": args.pairs_n} for pair in args.pairs for s in args.shared]
         if "dtn" in args.methods:
             for v in args.dtn_variants:
-                recipe = F_RECIPES.get(v, {})
+                recipe = DTN_VARIANTS[v].get("f", {})
                 job = {"method": "dtn", "variant": v, "seed": seed, "steps": args.dtn_steps,
                        "classifier_steps": args.classifier_steps * recipe.get("steps_factor", 1),
                        "self_train_rounds": recipe.get("rounds", args.self_train_rounds)}
@@ -119,16 +118,12 @@ def run_one(job: dict, threads: int | None = None) -> dict:
         test = load_domain("digits", split="test", verbose=False)
         target = load_domain("mnist", verbose=False)
         if job["method"] == "dtn":
-            if job.get("robust"):
-                f = translation.train_classifier(source, steps=job["classifier_steps"], seed=job["seed"],
-                                                 robust=job["robust"])
-            else:
-                f = translation.self_train(source, target, rounds=job["self_train_rounds"],
-                                           steps=job["classifier_steps"], seed=job["seed"])
+            f = translation.self_train(source, target, rounds=job["self_train_rounds"], steps=job["classifier_steps"],
+                                       seed=job["seed"], robust=job.get("robust", 0.0))
             mnist = load_domain("mnist", split="test", verbose=False)
             record["f_accuracy"] = {"source": float((f(test.images).argmax(1) == test.labels).float().mean()),
                                     "mnist": float((f(mnist.images).argmax(1) == mnist.labels).float().mean())}
-            model = translation.DTN(f, source, target, seed=job["seed"], **DTN_VARIANTS[job["variant"]])
+            model = translation.DTN(f, source, target, seed=job["seed"], **DTN_VARIANTS[job["variant"]].get("loss", {}))
         else:
             model = translation.CycleGAN(source, target, seed=job["seed"])
         model.fit(job["steps"])

@@ -97,25 +97,41 @@ def train_classifier(data: ImageDomain, steps: int = 1200, batch_size: int = 64,
     trained to satisfy it gains less from changes that do not make the image more of a digit
     (chapter 8 measures what that does to DTN).
     """
-    if isinstance(robust, bool) or not isinstance(robust, (int, float)) or not 0 <= robust < 1:
-        raise ValueError(f"train_classifier's robust is the attack's size per pixel, 0 (off) to below 1, got {robust!r}")
+    _check_robust(robust, "train_classifier")
     images, labels = _images_labels(data, "train_classifier")
     if labels is None:
         raise ValueError("train_classifier needs labelled images: pass an ImageDomain")
     steps = whole_number(steps, "steps", "train_classifier")
     rng = torch.Generator().manual_seed(seed)
-    torch.manual_seed(seed)
-    net = FeatureNet([f"{data.name}:{c}" for c in data.classes], feature_dim=feature_dim)
+
+    def batch():
+        index = torch.randint(len(images), (batch_size,), generator=rng)
+        return (augment_shapes(images[index], rng) if augment else images[index]), labels[index]
+
+    return _fit_classifier([f"{data.name}:{c}" for c in data.classes], feature_dim, batch, steps, lr, seed, robust, rng)
+
+
+def _check_robust(robust, who: str) -> None:
+    if isinstance(robust, bool) or not isinstance(robust, (int, float)) or not 0 <= robust < 1:
+        raise ValueError(f"{who}'s robust is the attack's size per pixel, 0 (off) to below 1, got {robust!r}")
+
+
+def _fit_classifier(classes: list[str], feature_dim: int, batch, steps: int, lr: float, init_seed: int,
+                    robust: float, rng: torch.Generator) -> FeatureNet:
+    """The one training loop of the classifiers here: a fresh FeatureNet (weights from ``init_seed``),
+    Adam on cross-entropy over ``steps`` batches ``batch() -> (x, y)``, each first attacked by
+    :func:`perturb` when ``robust`` > 0; returned frozen, in eval mode."""
+    torch.manual_seed(init_seed)
+    net = FeatureNet(classes, feature_dim=feature_dim)
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     net.train()
     for _ in range(steps):
-        index = torch.randint(len(images), (batch_size,), generator=rng)
-        x = augment_shapes(images[index], rng) if augment else images[index]
+        x, y = batch()
         if robust:
             net.eval()  # the attack sees the classifier as it will be used (no dropout)
-            x = perturb(net, x, labels[index], robust, generator=rng)
+            x = perturb(net, x, y, robust, generator=rng)
             net.train()
-        loss = nn.functional.cross_entropy(net(x), labels[index])
+        loss = nn.functional.cross_entropy(net(x), y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -138,7 +154,7 @@ def _confident(f: FeatureNet, images: torch.Tensor, per_class: int) -> tuple[tor
 
 def self_train(source: ImageDomain, target, rounds: int = 3, per_class: int = 100, steps: int = 1200,
                batch_size: int = 64, lr: float = 1e-3, seed: int = 0, feature_dim: int = 128,
-               history: list | None = None) -> FeatureNet:
+               robust: float = 0.0, start: FeatureNet | None = None, history: list | None = None) -> FeatureNet:
     r"""A source classifier adapted to the target domain **without target labels**: self-training.
 
     Round 0 is :func:`train_classifier` on the source. In round :math:`r = 1, \dots,` ``rounds``
@@ -152,7 +168,9 @@ def self_train(source: ImageDomain, target, rounds: int = 3, per_class: int = 10
 
     Confident guesses are right more often than the classifier is on average, so each round
     learns the target's way of drawing from mostly right examples, and labels more of them.
-    ``history``, when a list, receives per round ``{"round", "pseudo_labels", "target_images"}``
+    ``robust`` trains every round adversarially (as in :func:`train_classifier`). ``start``, when
+    given, is round 0's classifier already trained (``train_classifier(source, steps, seed=seed,
+    robust=robust)``), so it is not trained twice. ``history``, when a list, receives per round ``{"round", "pseudo_labels", "target_images"}``
     (the indices are into ``target``'s images; the book measures how many guesses were right).
     """
     images, labels = _images_labels(source, "self_train")
@@ -164,26 +182,25 @@ def self_train(source: ImageDomain, target, rounds: int = 3, per_class: int = 10
     steps = whole_number(steps, "steps", "self_train")
     if batch_size < 2 or batch_size % 2:
         raise ValueError(f"self_train splits each batch in half (source, target): batch_size must be even, got {batch_size}")
-    f = train_classifier(source, steps=steps, batch_size=batch_size, lr=lr, seed=seed, feature_dim=feature_dim)
+    _check_robust(robust, "self_train")
+    if start is not None and not isinstance(start, FeatureNet):
+        raise ValueError(f"self_train's start is round 0's FeatureNet (train_classifier(source)), got {type(start).__name__}")
+    f = start if start is not None else train_classifier(source, steps=steps, batch_size=batch_size, lr=lr, seed=seed,
+                                                          feature_dim=feature_dim, robust=robust)
     rng = torch.Generator().manual_seed(seed + 1)
+    half = batch_size // 2
     for r in range(1, rounds + 1):
         chosen, guess = _confident(f, target_images, r * per_class)
         if history is not None:
             history.append({"round": r, "target_images": chosen, "pseudo_labels": guess})
-        torch.manual_seed(seed + r)
-        net = FeatureNet(f.classes, feature_dim=feature_dim)
-        opt = torch.optim.Adam(net.parameters(), lr=lr)
-        net.train()
-        half = batch_size // 2
-        for _ in range(steps):
+
+        def batch():
             i = torch.randint(len(images), (half,), generator=rng)
             j = torch.randint(len(chosen), (half,), generator=rng)
             x = torch.cat([augment_shapes(images[i], rng), augment_shapes(target_images[chosen[j]], rng, scale=(0.9, 1.1))])
-            loss = nn.functional.cross_entropy(net(x), torch.cat([labels[i], guess[j]]))
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-        f = net.eval().requires_grad_(False)
+            return x, torch.cat([labels[i], guess[j]])
+
+        f = _fit_classifier(f.classes, feature_dim, batch, steps, lr, seed + r, robust, rng)
     return f
 
 

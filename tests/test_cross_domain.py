@@ -203,6 +203,17 @@ def test_self_train_learns_from_the_confident_guesses_of_the_previous_round():
     assert not all(torch.equal(x, y) for x, y in zip(f.parameters(), first.parameters()))
 
 
+def test_self_train_from_a_given_start_trains_round_0_once():
+    source, target = _tiny_domain(n=40), _tiny_domain(n=60, seed=5, name="mnist")
+    start = translation.train_classifier(source, steps=4, batch_size=8, seed=1)
+    a = translation.self_train(source, target, rounds=1, per_class=2, steps=4, batch_size=8, seed=1)
+    b = translation.self_train(source, target, rounds=1, per_class=2, steps=4, batch_size=8, seed=1, start=start)
+    assert all(torch.equal(x, y) for x, y in zip(a.parameters(), b.parameters()))
+    assert translation.self_train(source, target, rounds=0, start=start) is start
+    robust = translation.self_train(source, target, rounds=1, per_class=2, steps=4, batch_size=8, seed=1, robust=0.1)
+    assert not all(torch.equal(x, y) for x, y in zip(a.parameters(), robust.parameters()))
+
+
 def test_self_train_says_what_it_needs():
     with pytest.raises(ValueError, match="labelled source"):
         translation.self_train(_tiny_domain().images, _tiny_domain())
@@ -210,6 +221,10 @@ def test_self_train_says_what_it_needs():
         translation.self_train(_tiny_domain(), _tiny_domain(), batch_size=7)
     with pytest.raises(ValueError, match="rounds >= 0"):
         translation.self_train(_tiny_domain(), _tiny_domain(), rounds=-1)
+    with pytest.raises(ValueError, match="start is round 0"):
+        translation.self_train(_tiny_domain(), _tiny_domain(), start="f")
+    with pytest.raises(ValueError, match="robust"):
+        translation.self_train(_tiny_domain(), _tiny_domain(), robust=2.0)
 
 
 @pytest.mark.parametrize("constancy", ["features", "logits"])
