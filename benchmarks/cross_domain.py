@@ -14,7 +14,9 @@ The protocol (chapter 8 explains each number):
   self-trained on the unlabelled MNIST images (:func:`gantutor.translation.self_train`), and its
   ablations: f trained on the source alone; f trained adversarially on the source (PGD,
   :func:`gantutor.translation.perturb`) and its control with the same steps and no attack;
-  without f-constancy; without the identity loss: the share of the 360 held-out
+  without f-constancy; without the identity loss; with g built from a shipped MNIST generator
+  (conditional ``cgan-mnist`` and unconditional ``dcgan-mnist``, frozen, behind a learned map:
+  :class:`gantutor.translation.GeneratorDecoder`): the share of the 360 held-out
   source digits whose translation the feature network reads as the input's digit *drawn as an
   MNIST digit* (``accuracy``), the digit alone (``label_accuracy``), and MNIST-ness alone;
 - **CycleGAN** (:class:`gantutor.translation.CycleGAN`) on the same task: the same label figures
@@ -37,10 +39,12 @@ import torch
 RESULTS = Path(__file__).resolve().parent / "results"
 # Each DTN variant: its loss weights ("loss", DTN's keywords) and how its f is trained ("f"): f is
 # self-trained on the unlabelled target unless "rounds" is 0; "robust_f" is trained adversarially on
-# the source for twice the steps, "long_f" is its control (the same steps, no attack).
+# the source for twice the steps, "long_f" is its control (the same steps, no attack). "decoder" names
+# the shipped generator g is built from (frozen; only its input map learns).
 DTN_VARIANTS = {"full": {}, "source_f": {"f": {"rounds": 0}}, "long_f": {"f": {"rounds": 0, "steps_factor": 2}},
                 "robust_f": {"f": {"rounds": 0, "steps_factor": 2, "robust": 0.1}},
-                "no_constancy": {"loss": {"alpha": 0.0}}, "no_identity": {"loss": {"beta": 0.0}}}
+                "no_constancy": {"loss": {"alpha": 0.0}}, "no_identity": {"loss": {"beta": 0.0}},
+                "trained_g": {"decoder": "cgan-mnist"}, "trained_g_uncond": {"decoder": "dcgan-mnist"}}
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -101,7 +105,7 @@ def key(job: dict) -> tuple:
 
 
 def run_one(job: dict, threads: int | None = None) -> dict:
-    from gantutor import coupled, translation
+    from gantutor import coupled, pretrained, translation
     from gantutor.data import load_domain
 
     if threads is not None:
@@ -123,7 +127,9 @@ def run_one(job: dict, threads: int | None = None) -> dict:
             mnist = load_domain("mnist", split="test", verbose=False)
             record["f_accuracy"] = {"source": float((f(test.images).argmax(1) == test.labels).float().mean()),
                                     "mnist": float((f(mnist.images).argmax(1) == mnist.labels).float().mean())}
-            model = translation.DTN(f, source, target, seed=job["seed"], **DTN_VARIANTS[job["variant"]].get("loss", {}))
+            variant = DTN_VARIANTS[job["variant"]]
+            decoder = pretrained.load(variant["decoder"]).generator if "decoder" in variant else None
+            model = translation.DTN(f, source, target, seed=job["seed"], decoder=decoder, **variant.get("loss", {}))
         else:
             model = translation.CycleGAN(source, target, seed=job["seed"])
         model.fit(job["steps"])

@@ -8,7 +8,9 @@ one :class:`~gantutor.train.Trainer`, which plays exactly one G against one D, d
   part: f's knowledge of digits is reused), ``g`` a DCGAN generator that decodes f's
   features into a target-domain image. Losses: the adversarial one on the target domain,
   f-constancy :math:`\lVert f(x) - f(G(x)) \rVert^2` (the translation keeps what f sees),
-  identity on target images :math:`\lVert x_t - G(x_t) \rVert^2`, optionally TV.
+  identity on target images :math:`\lVert x_t - G(x_t) \rVert^2`, optionally TV. With a
+  trained target-domain generator as ``decoder``, g is that generator behind a small learned map
+  (:class:`GeneratorDecoder`): a translation can then only be an image the generator draws.
 - :class:`CycleGAN` (Zhu et al. 2017): two translators ``G: S -> T`` and ``F: T -> S``, a
   discriminator per domain, and cycle consistency :math:`\lVert F(G(x)) - x \rVert_1`. Nothing
   ties a translation to its input's *label*: a low cycle error can hide the input in the
@@ -29,7 +31,7 @@ from .checks import whole_number
 from .data import ImageDomain
 from .nets import Discriminator, FeatureNet, Generator
 
-__all__ = ["augment_shapes", "perturb", "train_classifier", "self_train", "FixedSteps", "DTN", "Translator", "CycleGAN", "label_preservation"]
+__all__ = ["augment_shapes", "perturb", "train_classifier", "self_train", "FixedSteps", "GeneratorDecoder", "DTN", "Translator", "CycleGAN", "label_preservation"]
 
 
 def _images_labels(data, who: str) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -224,6 +226,46 @@ class FixedSteps:
         return self
 
 
+class GeneratorDecoder(nn.Module):
+    r"""DTN's g made of a **trained, frozen** generator: ``g(h) = G(m(h))``, where only the map ``m``
+    (features -> G's input, a two-layer MLP) learns.
+
+    For an unconditional ``G``, ``m(h)`` is its latent vector. For a class-conditional one
+    (``num_classes = K``), ``m(h)`` has ``K`` more outputs whose softmax is fed where ``G`` expects
+    the one-hot label, :math:`G([z, \mathrm{softmax}(u)])`: the map chooses both what to draw and how.
+    ``G`` stays in eval mode (its BatchNorm statistics are those of its own training), so every
+    translation is an image of the generator's own kind.
+
+    Args:
+        generator: a trained :class:`~gantutor.nets.Generator` (e.g. ``pretrained.load("cgan-mnist").generator``).
+        feature_dim: length of the features the map reads (``f.feature_dim``).
+        hidden: width of the map's hidden layer.
+    """
+
+    def __init__(self, generator: Generator, feature_dim: int, hidden: int = 256) -> None:
+        super().__init__()
+        if not isinstance(generator, Generator):
+            raise ValueError(f"GeneratorDecoder needs a trained gantutor Generator (e.g. pretrained.load('cgan-mnist')"
+                             f".generator), got {type(generator).__name__}")
+        feature_dim, hidden = whole_number(feature_dim, "feature_dim", "GeneratorDecoder"), whole_number(
+            hidden, "hidden", "GeneratorDecoder")
+        self.generator = generator.eval().requires_grad_(False)
+        self.classes = generator.num_classes or 0
+        self.map = nn.Sequential(nn.Linear(feature_dim, hidden), nn.ReLU(inplace=True),
+                                 nn.Linear(hidden, generator.latent_dim + self.classes))
+
+    def train(self, mode: bool = True) -> "GeneratorDecoder":
+        super().train(mode)
+        self.generator.eval()  # frozen: always its own BatchNorm statistics
+        return self
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        u = self.map(features)
+        if self.classes:
+            u = torch.cat([u[:, :-self.classes], u[:, -self.classes:].softmax(1)], dim=1)
+        return self.generator.blocks(u[:, :, None, None])
+
+
 class DTN(FixedSteps):
     r"""The Domain Transfer Network: ``G(x) = g(f(x))`` trained so that target images come back
     unchanged and source images become target-domain images that ``f`` reads as the input.
@@ -242,11 +284,13 @@ class DTN(FixedSteps):
         source, target: the two domains' training images (no pairs, no target labels needed).
         alpha, beta, gamma: weights of f-constancy, identity and TV (0 switches a term off).
         base_width: of g and D; lr: Adam's rate for both (betas 0.5, 0.999); seed: all draws.
+        decoder: a trained target-domain :class:`~gantutor.nets.Generator` to build g from
+            (:class:`GeneratorDecoder`: only its input map trains); ``None``: g is a fresh generator.
     """
 
     def __init__(self, f: FeatureNet, source, target, *, alpha: float = 1.0, beta: float = 15.0, gamma: float = 0.0,
                  constancy: str = "logits", batch_size: int = 64, base_width: int = 32, lr: float = 5e-4,
-                 seed: int = 0) -> None:
+                 seed: int = 0, decoder: Generator | None = None) -> None:
         if constancy not in ("features", "logits"):
             raise ValueError(f"DTN's constancy is measured on f's 'features' or on its class 'logits', got {constancy!r}")
         self.constancy = constancy
@@ -258,9 +302,11 @@ class DTN(FixedSteps):
         self.alpha, self.beta, self.gamma = float(alpha), float(beta), float(gamma)
         torch.manual_seed(seed)
         self.f = f.eval().requires_grad_(False)
-        self.g = Generator(latent_dim=f.feature_dim, base_width=base_width)
-        self.D = Discriminator(base_width=base_width)
-        self.opt_g = torch.optim.Adam(self.g.parameters(), lr=lr, betas=(0.5, 0.999))
+        self.g = Generator(latent_dim=f.feature_dim, base_width=base_width)  # first either way, so that
+        self.D = Discriminator(base_width=base_width)                      # D starts as the plain DTN's
+        if decoder is not None:
+            self.g = GeneratorDecoder(decoder, f.feature_dim)
+        self.opt_g = torch.optim.Adam([p for p in self.g.parameters() if p.requires_grad], lr=lr, betas=(0.5, 0.999))
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=lr, betas=(0.5, 0.999))
         rng = torch.Generator().manual_seed(seed)
         self.source_batches, self.target_batches = _Batches(self.source, batch_size, rng), _Batches(self.target, batch_size, rng)

@@ -255,6 +255,38 @@ def test_dtn_is_deterministic_and_checks_its_weights():
         translation.DTN(f, source, target, constancy="pixels")
 
 
+@pytest.mark.parametrize("num_classes", [None, 10])
+def test_dtn_with_a_trained_generator_trains_only_the_map(num_classes):
+    from gantutor.nets import Generator
+
+    f = translation.train_classifier(_tiny_domain(), steps=2)
+    torch.manual_seed(0)
+    G = Generator(base_width=8, num_classes=num_classes)
+    G.train()
+    G(torch.randn(16, 64), None if num_classes is None else torch.arange(16) % 10)  # BatchNorm statistics of "training"
+    G_before = {k: v.clone() for k, v in G.state_dict().items()}
+    dtn = translation.DTN(f, _tiny_domain(seed=1), _tiny_domain(seed=2, name="mnist"), base_width=8, batch_size=8,
+                          decoder=G)
+    assert isinstance(dtn.g, translation.GeneratorDecoder) and dtn.g.generator is G
+    plain = translation.DTN(f, _tiny_domain(seed=1), _tiny_domain(seed=2, name="mnist"), base_width=8, batch_size=8)
+    assert all(torch.equal(p, q) for p, q in zip(dtn.D.parameters(), plain.D.parameters()))  # the same D to start
+    map_before = [p.detach().clone() for p in dtn.g.map.parameters()]
+    assert dtn.g.map[-1].out_features == 64 + (num_classes or 0)
+    dtn.step()
+    assert all(not torch.equal(a, b) for a, b in zip(map_before, dtn.g.map.parameters()))
+    # the generator is untouched: weights and BatchNorm statistics (it runs in eval mode even while g trains)
+    assert all(torch.equal(G_before[k], v) for k, v in G.state_dict().items())
+    assert dtn.g.training and not G.training
+    h = f.features(_tiny_domain(n=3).images)
+    u = dtn.g.map(h)
+    if num_classes:  # the class slot is a distribution over the classes, where the one-hot label goes
+        u = torch.cat([u[:, :64], u[:, 64:].softmax(1)], 1)
+    with torch.no_grad():
+        assert torch.allclose(dtn.g(h), G.blocks(u[:, :, None, None]))
+    with pytest.raises(ValueError, match="trained gantutor Generator"):
+        translation.GeneratorDecoder(torch.nn.Linear(3, 3), 128)
+
+
 def test_cycle_gan_step_and_cycle_error():
     cyc = translation.CycleGAN(_tiny_domain(seed=1), _tiny_domain(seed=2), width=8, batch_size=8)
     before = [p.detach().clone() for p in cyc.G.parameters()]

@@ -39,7 +39,7 @@ __all__ = ["rebuild", "feature_accuracy", "gan_quality", "junk_images", "SNAPSHO
 SNAPSHOT_STEPS = (250, 500, 1000, 2000, 4000, 8000, 14000, 20000)
 
 #: Training steps of the shipped coupled GANs (chapter 8).
-COGAN_STEPS = 10000
+COGAN_STEPS = {"cogan-edges": 20000, "cogan-negative": 10000}  # outlines need the longer run
 
 #: Training steps of the feature network.
 FEATURE_STEPS = 2000
@@ -283,7 +283,7 @@ def rebuild(name: str, steps: int | None = None, out: str | os.PathLike | None =
     root.mkdir(parents=True, exist_ok=True)
     device = torch.device(device) if device is not None else pick_device()
     if target.startswith("cogan-"):
-        return _rebuild_cogan(target, root, COGAN_STEPS if steps is None else steps, 0 if seed is None else seed,
+        return _rebuild_cogan(target, root, COGAN_STEPS[target] if steps is None else steps, 0 if seed is None else seed,
                               device, progress)
     if target == "feature-net":
         return _rebuild_feature_net(root, FEATURE_STEPS if steps is None else steps, 0 if seed is None else seed,
