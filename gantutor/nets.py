@@ -150,7 +150,8 @@ class Generator(nn.Module):
     With ``num_classes=K`` it is **class-conditional** (Mirza & Osindero 2014): ``forward(z, labels)``
     feeds :math:`[z, \mathrm{onehot}(y)]` to the first block, so the label chooses *what* to draw and z
     *how*. The first block is linear in its input, so the one-hot part adds a learned map for
-    each class: a label embedding.
+    each class: a label embedding. ``labels`` may also be probabilities of shape ``(N, K)``, fed in
+    place of the one-hot: a mixture of the classes' embeddings (:class:`~gantutor.translation.GeneratorDecoder`).
 
     Args:
         latent_dim: length of the noise vector z.
@@ -191,8 +192,13 @@ class Generator(nn.Module):
             z = z.flatten(1)
         if z.ndim != 2 or z.shape[1] != self.latent_dim:
             raise ValueError(f"Generator expects z of shape (N, {self.latent_dim}), got {tuple(z.shape)}")
+        if self.num_classes is not None and isinstance(labels, torch.Tensor) and labels.is_floating_point():
+            if labels.shape != (len(z), self.num_classes):
+                raise ValueError(f"label probabilities must have shape ({len(z)}, {self.num_classes}), one row per "
+                                 f"sample, got {tuple(labels.shape)}; pass int64 labels of shape ({len(z)},) instead")
+            return self.blocks(torch.cat([z, labels.to(z.dtype)], dim=1)[:, :, None, None])  # a mixture of classes
         _check_labels(labels, len(z), self.num_classes, "Generator")
-        if self.num_classes is not None:
+        if labels is not None:
             z = torch.cat([z, nn.functional.one_hot(labels.long(), self.num_classes).to(z.dtype)], dim=1)
         return self.blocks(z[:, :, None, None])
 

@@ -261,9 +261,9 @@ class GeneratorDecoder(nn.Module):
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         u = self.map(features)
-        if self.classes:
-            u = torch.cat([u[:, :-self.classes], u[:, -self.classes:].softmax(1)], dim=1)
-        return self.generator.blocks(u[:, :, None, None])
+        if self.classes:  # the last K outputs choose the class: their softmax is G's (soft) label
+            return self.generator(u[:, :-self.classes], u[:, -self.classes:].softmax(1))
+        return self.generator(u)
 
 
 class DTN(FixedSteps):

@@ -31,6 +31,18 @@ def test_generator_draws_the_class_it_is_given():
     assert first.in_channels == 16 + 10, "z and the one-hot label enter the first block together"
 
 
+def test_generator_takes_label_probabilities_in_place_of_the_one_hot():
+    generator, _ = small_pair()
+    generator.eval()
+    z, labels = torch.randn(4, 16), torch.tensor([0, 3, 3, 9])
+    onehot = torch.nn.functional.one_hot(labels, 10).float()
+    torch.testing.assert_close(generator(z, onehot), generator(z, labels))
+    mixture = torch.full((4, 10), 0.1)
+    assert not torch.allclose(generator(z, mixture), generator(z, labels)), "a soft label is a different input"
+    with pytest.raises(ValueError, match=r"shape \(4, 10\)"):
+        generator(z, torch.full((4, 9), 1 / 9))
+
+
 def test_projection_discriminator_computes_its_formula():
     _, discriminator = small_pair()
     x, y = torch.rand(5, 1, 28, 28) * 2 - 1, torch.tensor([0, 1, 2, 3, 9])
