@@ -119,15 +119,20 @@ def correspondence(first: torch.Tensor, second: torch.Tensor, domain: str, seed:
     - ``iou``: foreground IoU between ``render(first[i], domain)`` and ``second[i]`` (with
       ``tolerance=1`` both masks are dilated by 3×3 first: an outline one pixel off still counts);
     - ``shuffled_*``: the same with the second images in a random order: the level that images
-      of the right domains reach without corresponding.
+      of the right domains reach without corresponding;
+    - ``rendered_label_agreement``: the digit of ``first[i]`` against that of ``render(first[i], domain)``,
+      the pair a *perfect* second generator would draw: the ceiling that the first images'
+      own ambiguity sets (a digit between a 4 and a 9 may be read one way, its outline the other).
     """
     from .metrics import predicted_labels
 
     if len(first) != len(second):
         raise ValueError(f"{len(first)} first images but {len(second)} second ones: pass pairs")
     a, b = predicted_labels(first, "mnist"), predicted_labels(second, domain)
+    rendered = predicted_labels(render(first, domain), domain)
     order = torch.randperm(len(second), generator=torch.Generator().manual_seed(seed))
     fa, fb = (_dilate(foreground(x, domain), tolerance) for x in (render(first, domain), second))
     return {"label_agreement": float((a == b).float().mean()),
             "shuffled_label_agreement": float((a == b[order]).float().mean()),
-            "iou": float(iou(fa, fb).mean()), "shuffled_iou": float(iou(fa, fb[order]).mean())}
+            "iou": float(iou(fa, fb).mean()), "shuffled_iou": float(iou(fa, fb[order]).mean()),
+            "rendered_label_agreement": float((a == rendered).float().mean())}

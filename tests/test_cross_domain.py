@@ -93,7 +93,10 @@ def test_correspondence_of_real_pairs_and_of_shuffled_ones():
     for domain in coupled.PAIR_DOMAINS:
         real = coupled.correspondence(mnist, coupled.render(mnist, domain), domain)
         assert real["iou"] == 1.0 and real["label_agreement"] > 0.9
+        assert real["rendered_label_agreement"] == real["label_agreement"], "a real pair is the perfect rendering"
         assert real["shuffled_iou"] < 0.4 and real["shuffled_label_agreement"] < 0.2
+    blank = coupled.correspondence(mnist[:50], torch.ones(50, 1, 28, 28), "mnist-negative")
+    assert blank["label_agreement"] < 0.5 < blank["rendered_label_agreement"], "the ceiling ignores the second images"
     edges = coupled.render(mnist, "mnist-edges")
     strict = coupled.correspondence(mnist, edges, "mnist-edges")
     loose = coupled.correspondence(mnist, edges, "mnist-edges", tolerance=1)
