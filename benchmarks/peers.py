@@ -1,7 +1,7 @@
 """Time to quality: the book's two MNIST recipes against two DCGAN recipes people copy, on this CPU.
 
     python benchmarks/peers.py           # 4 recipes x 600 s of training + 2 more cGAN seeds (58 min at load 5-12)
-    python benchmarks/peers.py --peer-budget 3300   # the peers train 3,300 s: long enough to decide "10x sooner"
+    python benchmarks/peers.py --peer-budget 2400   # the peers train 2,400 s: long enough to decide "10x sooner"
     python benchmarks/peers.py --quick   # every code path in seconds, written only with --out (CI)
 
 The four recipes train on the same data (``load_domain("mnist")``: 4,000 real digits), through

@@ -109,7 +109,7 @@ def test_committed_result_is_a_full_run_whose_headlines_follow_from_its_curves()
     assert data["num_eval"] == 1000 and data["threads"] == 1
     check_structure(data)
     for name, entry in data["recipes"].items():
-        budget = data.get("peer_budget_seconds", data["budget_seconds"]) if name in PEERS else data["budget_seconds"]
+        budget = data["peer_budget_seconds"] if name in PEERS else data["budget_seconds"]
         rate = entry["steps_per_s_one_thread"]
         # the budget in steps is round(probed speed x budget), with the speed as stored
         assert entry["budget_steps"] == round(rate * budget), name
