@@ -405,13 +405,16 @@ def main(argv: list[str] | None = None) -> None:
 
     run = BenchmarkRun("peers", __doc__, RESULTS, argv, configure)
     args = run.args
+    peer_budget = args.budget if args.peer_budget is None else args.peer_budget
+    for flag, value in (("--budget", args.budget), ("--peer-budget", peer_budget)):
+        if not value > 0:
+            raise SystemExit(f"peers.py: {flag} must be a positive number of seconds, got {value:g}")
     load = {"before_probes": _load()}
     probe_seconds, probe_rounds, warmup, min_steps = ((0.1, 1, 0, 1) if run.quick else
                                                       (args.probe_seconds, args.probe_rounds, 2, 3))
     probes = probe_all(NAMES, probe_seconds, probe_rounds, warmup, min_steps)
     rates = {name: round(probes[name]["rate"], 5) for name in NAMES}  # as stored: the budgets follow from it
     load["after_probes"] = _load()
-    peer_budget = args.budget if args.peer_budget is None else args.peer_budget
     train_seconds = {name: peer_budget if name in PEERS else args.budget for name in NAMES}
     budgets = {name: QUICK_STEPS if run.quick else round(rate * train_seconds[name]) for name, rate in rates.items()}
     for name in NAMES:
@@ -460,7 +463,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{name:26s} " + "  ".join(f"{k} {v}" for k, v in row.items()))
     for peer, f in factors.items():
         print(f"{BOOK_CGAN} reaches {goal} sooner than {peer}: {f[goal]['text']}")
-    run.finish({"budget_seconds": args.budget, "peer_budget_seconds": peer_budget, "threads": 1, "processes": 2, "load_average_1min": load,
+    run.finish({"budget_seconds": args.budget, "peer_budget_seconds": peer_budget, "threads": 1, "processes": 2,
+                "load_average_1min": load,
                 "probe_seconds": probe_seconds, "probe_rounds": probe_rounds, "probe_warmup_steps": warmup,
                 "probe_min_steps": min_steps, "seed": SEED, "num_eval": num_eval,
                 "confidence": CONFIDENCE, "share_real": round(share_real, 4), "goals": list(GOALS),

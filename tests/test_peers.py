@@ -101,6 +101,13 @@ def test_quick_run_writes_four_recipes_with_curves_and_headlines(tmp_path):
     assert [s["seed"] for s in data["cgan_seeds"]] == [0, 1]
 
 
+def test_a_budget_that_is_not_positive_is_refused_before_any_training(tmp_path):
+    result = subprocess.run([sys.executable, str(SCRIPT), "--peer-budget", "0", "--out", str(tmp_path / "p.json")],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0 and "--peer-budget must be a positive number of seconds, got 0" in result.stderr
+    assert not (tmp_path / "p.json").exists()
+
+
 @pytest.mark.skipif(not COMMITTED.exists(), reason="no committed result yet")
 def test_committed_result_is_a_full_run_whose_headlines_follow_from_its_curves():
     peers = load_peers_module()
