@@ -128,10 +128,10 @@ def correspondence(first: torch.Tensor, second: torch.Tensor, domain: str, seed:
 
     if len(first) != len(second):
         raise ValueError(f"{len(first)} first images but {len(second)} second ones: pass pairs")
-    a, b = predicted_labels(first, "mnist"), predicted_labels(second, domain)
-    rendered = predicted_labels(render(first, domain), domain)
+    drawn = render(first, domain)  # what a perfect second generator would draw
+    a, b, rendered = predicted_labels(first, "mnist"), predicted_labels(second, domain), predicted_labels(drawn, domain)
     order = torch.randperm(len(second), generator=torch.Generator().manual_seed(seed))
-    fa, fb = (_dilate(foreground(x, domain), tolerance) for x in (render(first, domain), second))
+    fa, fb = (_dilate(foreground(x, domain), tolerance) for x in (drawn, second))
     return {"label_agreement": float((a == b).float().mean()),
             "shuffled_label_agreement": float((a == b[order]).float().mean()),
             "iou": float(iou(fa, fb).mean()), "shuffled_iou": float(iou(fa, fb[order]).mean()),
