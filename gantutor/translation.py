@@ -233,6 +233,10 @@ class GeneratorDecoder(nn.Module):
     For an unconditional ``G``, ``m(h)`` is its latent vector. For a class-conditional one
     (``num_classes = K``), ``m(h)`` has ``K`` more outputs whose softmax is fed where ``G`` expects
     the one-hot label, :math:`G([z, \mathrm{softmax}(u)])`: the map chooses both what to draw and how.
+    With ``head`` (the frozen class layer of the classifier the features come from, ``f.head``)
+    the class is not learnt: ``G`` gets that classifier's own class probabilities,
+    :math:`g(h) = G([m(h), \mathrm{softmax}(\mathrm{head}(h))])`, and the map only chooses *how*
+    the digit is drawn. The head's class ``c`` must mean ``G``'s class ``c`` (both digits 0-9 here).
     ``G`` stays in eval mode (its BatchNorm statistics are those of its own training), so every
     translation is an image of the generator's own kind.
 
@@ -240,9 +244,11 @@ class GeneratorDecoder(nn.Module):
         generator: a trained :class:`~gantutor.nets.Generator` (e.g. ``pretrained.load("cgan-mnist").generator``).
         feature_dim: length of the features the map reads (``f.feature_dim``).
         hidden: width of the map's hidden layer.
+        head: ``None`` (the map learns the class too) or a frozen ``nn.Linear(feature_dim, K)``
+            for a generator of ``K`` classes.
     """
 
-    def __init__(self, generator: Generator, feature_dim: int, hidden: int = 256) -> None:
+    def __init__(self, generator: Generator, feature_dim: int, hidden: int = 256, head: nn.Linear | None = None) -> None:
         super().__init__()
         if not isinstance(generator, Generator):
             raise ValueError(f"GeneratorDecoder needs a trained gantutor Generator (e.g. pretrained.load('cgan-mnist')"
@@ -251,8 +257,17 @@ class GeneratorDecoder(nn.Module):
             hidden, "hidden", "GeneratorDecoder")
         self.generator = generator.eval().requires_grad_(False)
         self.classes = generator.num_classes or 0
+        if head is not None:
+            if not self.classes:
+                raise ValueError("GeneratorDecoder's head gives the generator its class: it needs a class-conditional "
+                                 "generator (e.g. pretrained.load('cgan-mnist').generator), this one has no classes")
+            if not isinstance(head, nn.Linear) or (head.in_features, head.out_features) != (feature_dim, self.classes):
+                raise ValueError(f"GeneratorDecoder's head must be an nn.Linear({feature_dim}, {self.classes}) (the "
+                                 f"classifier's class layer, f.head, over the generator's {self.classes} classes), got {head!r}")
+            head.requires_grad_(False)
+        self.head = head
         self.map = nn.Sequential(nn.Linear(feature_dim, hidden), nn.ReLU(inplace=True),
-                                 nn.Linear(hidden, generator.latent_dim + self.classes))
+                                 nn.Linear(hidden, generator.latent_dim + (self.classes if head is None else 0)))
 
     def train(self, mode: bool = True) -> "GeneratorDecoder":
         super().train(mode)
@@ -261,6 +276,8 @@ class GeneratorDecoder(nn.Module):
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         u = self.map(features)
+        if self.head is not None:  # the classifier's own class probabilities are G's (soft) label
+            return self.generator(u, self.head(features).softmax(1))
         if self.classes:  # the last K outputs choose the class: their softmax is G's (soft) label
             return self.generator(u[:, :-self.classes], u[:, -self.classes:].softmax(1))
         return self.generator(u)
@@ -286,11 +303,19 @@ class DTN(FixedSteps):
         base_width: of g and D; lr: Adam's rate for both (betas 0.5, 0.999); seed: all draws.
         decoder: a trained target-domain :class:`~gantutor.nets.Generator` to build g from
             (:class:`GeneratorDecoder`: only its input map trains); ``None``: g is a fresh generator.
+        labels: with a class-conditional ``decoder``, who chooses the digit it draws: ``"map"``
+            (the map learns it with the rest) or ``"f"`` (f's own class layer, ``f.head``; the map
+            learns only how it is drawn).
     """
 
     def __init__(self, f: FeatureNet, source, target, *, alpha: float = 1.0, beta: float = 15.0, gamma: float = 0.0,
                  constancy: str = "logits", batch_size: int = 64, base_width: int = 32, lr: float = 5e-4,
-                 seed: int = 0, decoder: Generator | None = None) -> None:
+                 seed: int = 0, decoder: Generator | None = None, labels: str = "map") -> None:
+        if labels not in ("map", "f"):
+            raise ValueError(f"DTN's labels (who chooses the decoder's class) is 'map' or 'f', got {labels!r}")
+        if labels == "f" and (decoder is None or not getattr(decoder, "num_classes", None)):
+            raise ValueError("DTN(labels='f') gives f's class to a class-conditional decoder: pass "
+                             "decoder=pretrained.load('cgan-mnist').generator")
         if constancy not in ("features", "logits"):
             raise ValueError(f"DTN's constancy is measured on f's 'features' or on its class 'logits', got {constancy!r}")
         self.constancy = constancy
@@ -305,7 +330,7 @@ class DTN(FixedSteps):
         self.g = Generator(latent_dim=f.feature_dim, base_width=base_width)  # first either way, so that
         self.D = Discriminator(base_width=base_width)                      # D starts as the plain DTN's
         if decoder is not None:
-            self.g = GeneratorDecoder(decoder, f.feature_dim)
+            self.g = GeneratorDecoder(decoder, f.feature_dim, head=f.head if labels == "f" else None)
         self.opt_g = torch.optim.Adam([p for p in self.g.parameters() if p.requires_grad], lr=lr, betas=(0.5, 0.999))
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=lr, betas=(0.5, 0.999))
         rng = torch.Generator().manual_seed(seed)

@@ -290,6 +290,35 @@ def test_dtn_with_a_trained_generator_trains_only_the_map(num_classes):
         translation.GeneratorDecoder(torch.nn.Linear(3, 3), 128)
 
 
+def test_dtn_with_f_labels_gives_the_generator_f_s_class_and_learns_only_the_style():
+    from gantutor.nets import Generator
+
+    f = translation.train_classifier(_tiny_domain(), steps=2)
+    torch.manual_seed(0)
+    G = Generator(base_width=8, num_classes=10)
+    dtn = translation.DTN(f, _tiny_domain(seed=1), _tiny_domain(seed=2, name="mnist"), base_width=8, batch_size=8,
+                          decoder=G, labels="f")
+    assert dtn.g.head is f.head and dtn.g.map[-1].out_features == 64  # z only: the class is f's
+    head_before = [p.detach().clone() for p in f.head.parameters()]
+    map_before = [p.detach().clone() for p in dtn.g.map.parameters()]
+    dtn.step()
+    assert all(not torch.equal(a, b) for a, b in zip(map_before, dtn.g.map.parameters()))
+    assert all(torch.equal(a, b) for a, b in zip(head_before, f.head.parameters()))  # f's head stays f's
+    x = _tiny_domain(n=3).images
+    h = f.features(x)
+    with torch.no_grad():
+        expected = G.blocks(torch.cat([dtn.g.map(h), f(x).softmax(1)], 1)[:, :, None, None])
+        assert torch.allclose(dtn.g(h), expected, atol=1e-6)
+    with pytest.raises(ValueError, match="'map' or 'f'"):
+        translation.DTN(f, _tiny_domain(seed=1), _tiny_domain(seed=2), decoder=G, labels="judge")
+    with pytest.raises(ValueError, match="class-conditional decoder"):
+        translation.DTN(f, _tiny_domain(seed=1), _tiny_domain(seed=2), labels="f")
+    with pytest.raises(ValueError, match="class-conditional decoder"):
+        translation.DTN(f, _tiny_domain(seed=1), _tiny_domain(seed=2), decoder=Generator(base_width=8), labels="f")
+    with pytest.raises(ValueError, match=r"nn.Linear\(128, 10\)"):
+        translation.GeneratorDecoder(G, 128, head=torch.nn.Linear(128, 3))
+
+
 def test_cycle_gan_step_and_cycle_error():
     cyc = translation.CycleGAN(_tiny_domain(seed=1), _tiny_domain(seed=2), width=8, batch_size=8)
     before = [p.detach().clone() for p in cyc.G.parameters()]
