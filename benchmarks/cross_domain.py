@@ -40,11 +40,15 @@ RESULTS = Path(__file__).resolve().parent / "results"
 # Each DTN variant: its loss weights ("loss", DTN's keywords) and how its f is trained ("f"): f is
 # self-trained on the unlabelled target unless "rounds" is 0; "robust_f" is trained adversarially on
 # the source for twice the steps, "long_f" is its control (the same steps, no attack). "decoder" names
-# the shipped generator g is built from (frozen; only its input map learns).
+# the shipped generator g is built from (frozen; only its input map learns); "labels": "f" gives that
+# generator f's own class (f.head) instead of a class the map learns.
 DTN_VARIANTS = {"full": {}, "source_f": {"f": {"rounds": 0}}, "long_f": {"f": {"rounds": 0, "steps_factor": 2}},
                 "robust_f": {"f": {"rounds": 0, "steps_factor": 2, "robust": 0.1}},
                 "no_constancy": {"loss": {"alpha": 0.0}}, "no_identity": {"loss": {"beta": 0.0}},
-                "trained_g": {"decoder": "cgan-mnist"}, "trained_g_uncond": {"decoder": "dcgan-mnist"}}
+                "trained_g": {"decoder": "cgan-mnist"}, "trained_g_uncond": {"decoder": "dcgan-mnist"},
+                "f_labels": {"decoder": "cgan-mnist", "labels": "f"},
+                "f_labels_no_constancy": {"decoder": "cgan-mnist", "labels": "f", "loss": {"alpha": 0.0}},
+                "f_labels_no_identity": {"decoder": "cgan-mnist", "labels": "f", "loss": {"beta": 0.0}}}
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -129,7 +133,8 @@ def run_one(job: dict, threads: int | None = None) -> dict:
                                     "mnist": float((f(mnist.images).argmax(1) == mnist.labels).float().mean())}
             variant = DTN_VARIANTS[job["variant"]]
             decoder = pretrained.load(variant["decoder"]).generator if "decoder" in variant else None
-            model = translation.DTN(f, source, target, seed=job["seed"], decoder=decoder, **variant.get("loss", {}))
+            model = translation.DTN(f, source, target, seed=job["seed"], decoder=decoder,
+                                    labels=variant.get("labels", "map"), **variant.get("loss", {}))
         else:
             model = translation.CycleGAN(source, target, seed=job["seed"])
         model.fit(job["steps"])
