@@ -2,7 +2,8 @@
 #   make book   install what is needed, execute the notebooks, build the book into _build/html
 #   make test   install what is needed (and Debian's chromium), run unit tests, every notebook (nbval),
 #               the book build, the browser tests (screenshots in _build/screenshots) and the widgets
-#               clicked in JupyterLab and in the classic Notebook with ipywidgets 7.7
+#               clicked in JupyterLab and in the classic Notebook with ipywidgets 7.7; on every core
+#               (TEST_WORKERS=1 for one process)
 #   make lab    open JupyterLab on the project's environment (127.0.0.1, with a token) to run a chapter yourself
 #   make clean  remove everything built (the book, its execution cache, the test environments)
 PYTHON ?= python3
@@ -43,8 +44,14 @@ browser:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium is not installed and cannot be installed here: the browser test will skip"; fi; }
 
+# Two parts. First everything but the book tests, one worker per core (pytest-xdist): --dist loadfile keeps
+# each notebook (and each test file) in one worker, in order; every worker runs one torch thread, so each
+# number is the one a serial run gives. The longest chapters start first (conftest.py). Then the book
+# tests, which build the HTML from the notebooks the first part executed.
+TEST_WORKERS ?= auto
 test: install browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder -m "not book"
+	$(BIN)/python -m pytest -m book
 
 # Unit tests only (seconds): no notebooks, no book build.
 test-fast: install

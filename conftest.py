@@ -5,6 +5,11 @@ are written into an executed copy under ``_build/executed/`` together with the
 notebook's run time; the book test (marked ``book``, run last) builds the HTML from
 those copies instead of executing every notebook a second time.
 
+``make test`` runs in two parts: everything but the book tests on every core
+(pytest-xdist, ``--dist loadfile``: each notebook's cells stay in order in one worker, one
+torch thread each, so every number is the one a serial run gives), the chapters that train
+longest first; then the book tests, which build from the executed copies.
+
 When a notebook cell fails, the last lines of the run say which: the notebook, the cell (its
 number among the code cells and in the notebook), how it starts, and the error's last line.
 """
@@ -13,7 +18,13 @@ from __future__ import annotations
 import json
 import os
 import re
+from contextlib import contextmanager
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # Windows: no parallel runs there (make test is POSIX), nothing to lock against
+    fcntl = None
 
 # One torch thread for the tests and for the notebooks' kernels (they inherit it), unless a run says
 # otherwise: on a 2-core machine shared with other work, two threads made the unit tests 2.5 to 3
@@ -36,9 +47,34 @@ _seconds: dict[str, float] = {}
 _failed_cells: list[dict] = []
 
 
+# The chapters that train longest (README's table of chapter times), started first: with one worker
+# per core each takes one of them at once and the shorter files fill in around them.
+LONGEST_FIRST = ("book/05_training.ipynb", "book/08_cross_domain.ipynb", "book/07_transfer.ipynb")
+
+
+def _start_rank(item) -> int:
+    path = item.nodeid.split("::", 1)[0]
+    return LONGEST_FIRST.index(path) if path in LONGEST_FIRST else len(LONGEST_FIRST)
+
+
 def pytest_collection_modifyitems(config, items):
-    """Run the book tests after everything else (they use the notebooks executed before them)."""
-    items.sort(key=lambda item: item.get_closest_marker("book") is not None)
+    """Run the book tests after everything else (they use the notebooks executed before them),
+    and the longest chapters first (a stable sort: each file's items keep their order)."""
+    items.sort(key=lambda item: (item.get_closest_marker("book") is not None, _start_rank(item)))
+
+
+@contextmanager
+def _locked(path: Path):
+    """Hold an exclusive lock on ``path`` (workers of a parallel run share the timings file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        if fcntl is not None:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            if fcntl is not None:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _is_nbval_cell(item) -> bool:
@@ -76,10 +112,16 @@ def pytest_runtest_makereport(item, call):
     _seconds[name] = _seconds.get(name, 0.0) + report.duration
     if report.failed:
         _failed.add(name)
-        _failed_cells.append(describe_failed_cell(item, report))
+        # travels with the report: in a parallel run the summary is written by the controlling process
+        report.user_properties.append(("gantutor_failed_cell", describe_failed_cell(item, report)))
     elif item.test_outputs is not None:
         item.cell.outputs = item.test_outputs  # nbval has compared them already: safe to keep
         item.cell.execution_count = item.cell_num + 1
+
+
+def pytest_runtest_logreport(report):
+    """Collect the failed notebook cells (in a parallel run, the controller receives every worker's reports)."""
+    _failed_cells.extend(value for key, value in report.user_properties if key == "gantutor_failed_cell")
 
 
 def pytest_runtest_teardown(item, nextitem):
@@ -95,14 +137,17 @@ def pytest_runtest_teardown(item, nextitem):
     EXECUTED.mkdir(parents=True, exist_ok=True)
     target = EXECUTED / path.relative_to(ROOT)
     target.parent.mkdir(parents=True, exist_ok=True)
-    timings = json.loads(TIMINGS.read_text()) if TIMINGS.exists() else {}
     if path.name in _failed:
         target.unlink(missing_ok=True)
-        timings.pop(str(path.relative_to(ROOT)), None)
     else:
         nbformat.write(item.parent.nb, str(target))
-        timings[str(path.relative_to(ROOT))] = round(_seconds.get(path.name, 0.0), 2)
-    TIMINGS.write_text(json.dumps(timings, indent=2, sort_keys=True))
+    with _locked(EXECUTED / "timings.lock"):
+        timings = json.loads(TIMINGS.read_text()) if TIMINGS.exists() else {}
+        if path.name in _failed:
+            timings.pop(str(path.relative_to(ROOT)), None)
+        else:
+            timings[str(path.relative_to(ROOT))] = round(_seconds.get(path.name, 0.0), 2)
+        TIMINGS.write_text(json.dumps(timings, indent=2, sort_keys=True))
 
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")

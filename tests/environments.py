@@ -13,7 +13,8 @@ import matplotlib or torch.)
 
 The environments are cached under ``_build/venvs/`` by a digest of requirements.txt, the pins
 and the running interpreter; a build is marked complete only at its end (an interrupted or
-failed build is removed and never reused). ``make clean`` removes them.
+failed build is removed and never reused); two tests that need the same environment at once (a
+parallel run) wait for one build under a lock. ``make clean`` removes them.
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ import shutil
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -53,12 +55,34 @@ def _site_packages(venv: Path) -> Path:
     return next((venv / "lib").glob("python3*/site-packages"))
 
 
+@contextmanager
+def _build_lock(name: str):
+    """One build of an environment at a time (the workers of ``make test`` run in parallel)."""
+    VENVS.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # Windows: make test does not run in parallel there
+        yield
+        return
+    with open(VENVS / f"{name}.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def layered_venv(name: str, pins: tuple[str, ...] = COLAB_LIKE, timeout: int = 900) -> Path:
     """A venv with ``requirements.txt`` and ``pins`` installed, layered on the running environment.
 
     Returns its Python. Skips the calling test when the package registry cannot be reached
     (in CI, where ``CI`` is set, it fails instead).
     """
+    with _build_lock(name):
+        return _layered_venv(name, pins, timeout)
+
+
+def _layered_venv(name: str, pins: tuple[str, ...], timeout: int) -> Path:
     requirements = (ROOT / "requirements.txt").read_text()
     key = "\n".join([requirements, *pins, sys.executable, sys.version, *parent_site_folders()])
     venv = VENVS / f"{name}-{hashlib.sha256(key.encode()).hexdigest()[:12]}"

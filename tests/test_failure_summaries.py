@@ -100,14 +100,19 @@ def test_a_failed_chapter_fails_every_rebuild_until_it_is_fixed(tmp_path):
 
 
 @pytest.mark.slow
-def test_pytest_ends_with_the_failed_notebook_cell():
-    """`make test` (pytest with nbval): the last lines name the notebook, the cell and the error."""
+@pytest.mark.parametrize("workers", [[], ["-n", "2", "--dist", "loadfile", "--no-loadscope-reorder"]],
+                         ids=["one process", "two workers, as make test runs"])
+def test_pytest_ends_with_the_failed_notebook_cell(workers):
+    """`make test` (pytest with nbval): the last lines name the notebook, the cell and the error,
+    also when the cell failed in a worker of a parallel run."""
     folder = ROOT / "_build" / f"probe-{uuid.uuid4().hex[:8]}"
     marker = folder / "FAIL"
     try:
         failing_notebook(folder / "failing.ipynb", marker)
+        failing_notebook(folder / "passing.ipynb", folder / "NEVER")  # gives the second worker a notebook
         marker.touch()
-        run = subprocess.run([sys.executable, "-m", "pytest", str(folder / "failing.ipynb"), "-p", "no:cacheprovider"],
+        run = subprocess.run([sys.executable, "-m", "pytest", str(folder / "failing.ipynb"), str(folder / "passing.ipynb"),
+                              "-p", "no:cacheprovider", *workers],
                              capture_output=True, text=True, timeout=600, cwd=ROOT)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
