@@ -132,8 +132,8 @@ def pytest_runtest_teardown(item, nextitem):
     import nbformat
 
     path = Path(str(item.parent.fspath))
-    if ROOT not in path.resolve().parents:
-        return  # a notebook outside the repository: nothing to keep for the book
+    if ROOT / "book" not in path.resolve().parents:
+        return  # not a page of the book (e.g. a test's probe notebook): nothing to keep for it
     EXECUTED.mkdir(parents=True, exist_ok=True)
     target = EXECUTED / path.relative_to(ROOT)
     target.parent.mkdir(parents=True, exist_ok=True)
