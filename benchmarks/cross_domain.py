@@ -8,8 +8,11 @@ The protocol (chapter 8 explains each number):
 
 - **coupled GANs** (:mod:`gantutor.coupled`) on MNIST + outlines and MNIST + negatives, trained
   on disjoint halves of the digits, with 0 to 3 shared generator layers (the discriminators
-  share their last 2): on 1,000 pairs ``(G(z, 0), G(z, 1))``, the label agreement of the
-  feature network and the foreground IoU, each next to the same figure for shuffled pairs;
+  share their last 2), and with 3 shared layers also with z from chapter 5's mixture of 50
+  islands (:data:`gantutor.coupled.MIXTURE`, arm ``variant: mixture``): on 1,000 pairs
+  ``(G(z, 0), G(z, 1))``, the label agreement of the feature network and the foreground IoU,
+  each next to the same figure for shuffled pairs, and the share of the MNIST images the feature
+  network is sure of (p >= 0.9);
 - **DTN** (:class:`gantutor.translation.DTN`) from scikit-learn's digits to MNIST, with f
   self-trained on the unlabelled MNIST images (:func:`gantutor.translation.self_train`), and its
   ablations: f trained on the source alone; f trained adversarially on the source (PGD,
@@ -56,6 +59,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pairs", nargs="+", default=["mnist-edges", "mnist-negative"])
     parser.add_argument("--shared", nargs="+", type=int, default=[0, 1, 2, 3], help="shared G layers (CoGAN)")
     parser.add_argument("--cogan-steps", type=int, default=2000)
+    parser.add_argument("--mixture-shared", nargs="*", type=int, default=[3],
+                        help="shared G layers also trained with z from the mixture prior (CoGAN)")
     parser.add_argument("--dtn-variants", nargs="+", default=list(DTN_VARIANTS), choices=list(DTN_VARIANTS))
     parser.add_argument("--dtn-steps", type=int, default=1000)
     parser.add_argument("--cycle-steps", type=int, default=1500)
@@ -72,13 +77,14 @@ def parse(bench) -> argparse.Namespace:
     args = bench.args
     if args.quick:
         args.pairs, args.shared, args.seeds, args.pairs_n = ["mnist-negative"], [0, 3], [0], 200
+        args.mixture_shared = [3]
         args.cogan_steps, args.dtn_steps, args.cycle_steps, args.classifier_steps = 20, 10, 5, 20
         args.self_train_rounds = 1
     if min(args.cogan_steps, args.dtn_steps, args.cycle_steps, args.workers, args.classifier_steps) < 1:
         bench.parser.error("steps and workers must be positive")
     if args.self_train_rounds < 0:
         bench.parser.error("--self-train-rounds must be 0 or more")
-    if any(not 0 <= s <= 3 for s in args.shared):
+    if any(not 0 <= s <= 3 for s in args.shared + args.mixture_shared):
         bench.parser.error("--shared takes layer counts from 0 to 3")
     return args
 
@@ -89,6 +95,8 @@ def jobs(args: argparse.Namespace) -> list[dict]:
         if "cogan" in args.methods:
             out += [{"method": "cogan", "pair": pair, "shared_g": s, "seed": seed, "steps": args.cogan_steps,
                      "n": args.pairs_n} for pair in args.pairs for s in args.shared]
+            out += [{"method": "cogan", "pair": pair, "shared_g": s, "variant": "mixture", "seed": seed,
+                     "steps": args.cogan_steps, "n": args.pairs_n} for pair in args.pairs for s in args.mixture_shared]
         if "dtn" in args.methods:
             for v in args.dtn_variants:
                 recipe = DTN_VARIANTS[v].get("f", {})
@@ -117,10 +125,15 @@ def run_one(job: dict, threads: int | None = None) -> dict:
     started = time.perf_counter()
     record = dict(job)
     if job["method"] == "cogan":
-        trainer = coupled.coupled_trainer(job["pair"], shared_g=job["shared_g"], seed=job["seed"], device="cpu")
+        from gantutor.metrics import confident_share
+
+        prior = coupled.MIXTURE if job.get("variant") == "mixture" else None
+        trainer = coupled.coupled_trainer(job["pair"], shared_g=job["shared_g"], seed=job["seed"], device="cpu",
+                                          prior=prior)
         trainer.fit(job["steps"], progress=False)
         first, second = coupled.pairs(trainer.ema_generator, job["n"], seed=1)
         record.update(coupled.correspondence(first, second, job["pair"]))
+        record["sure_first"] = confident_share(first, "mnist")
     else:
         source = load_domain("digits", verbose=False)
         test = load_domain("digits", split="test", verbose=False)
@@ -170,8 +183,9 @@ def summarise(records: list[dict]) -> tuple[list[dict], list[str]]:
     for (method, pair, shared, variant), runs in groups.items():
         arm = {"method": method, "seeds": [r["seed"] for r in runs], "steps": runs[0]["steps"]}
         if method == "cogan":
-            arm.update(pair=pair, shared_g=shared)
+            arm.update(pair=pair, shared_g=shared, **({"variant": variant} if variant is not None else {}))
             fields = ("label_agreement", "shuffled_label_agreement", "iou", "shuffled_iou")
+            fields += tuple(f for f in ("rendered_label_agreement", "sure_first") if all(f in r for r in runs))
         else:
             fields = ("accuracy", "label_accuracy", "in_domain") + (("cycle_error",) if method == "cyclegan" else ())
             if variant is not None:
@@ -187,7 +201,8 @@ def summarise(records: list[dict]) -> tuple[list[dict], list[str]]:
     headlines = []
     for arm in arms:
         if arm["method"] == "cogan":
-            headlines.append(f"CoGAN {arm['pair']} with {arm['shared_g']} shared G layers: label agreement "
+            prior = " (mixture prior)" if arm.get("variant") == "mixture" else ""
+            headlines.append(f"CoGAN {arm['pair']} with {arm['shared_g']} shared G layers{prior}: label agreement "
                              f"{arm['label_agreement'][0]:.3f} ± {arm['label_agreement'][1]:.3f} (shuffled "
                              f"{arm['shuffled_label_agreement'][0]:.3f}), IoU {arm['iou'][0]:.3f} (shuffled "
                              f"{arm['shuffled_iou'][0]:.3f})")
@@ -215,7 +230,8 @@ def main(argv=None) -> int:
 
     records = bench.run_jobs(jobs(args), key, run_one, args.workers, args.resume, show)
     arms, headlines = summarise(records)
-    settings = {name: getattr(args, name) for name in ("methods", "pairs", "shared", "cogan_steps", "dtn_variants",
+    settings = {name: getattr(args, name) for name in ("methods", "pairs", "shared", "mixture_shared", "cogan_steps",
+                                                       "dtn_variants",
                                                        "dtn_steps", "cycle_steps", "classifier_steps",
                                                        "self_train_rounds", "pairs_n",
                                                        "seeds")}

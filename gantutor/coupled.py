@@ -25,11 +25,12 @@ from torch import nn
 from .checks import whole_number
 from .data import ImageDomain, load_domain
 from .data.images import mnist_edges
+from .latent import MixturePrior
 from .nets import CoupledDiscriminator, CoupledGenerator
 from .recipes import TrainConfig
 
-__all__ = ["CoupledGenerator", "CoupledDiscriminator", "PAIR_DOMAINS", "TRAINING", "disjoint_pair", "coupled_trainer",
-           "pairs", "render", "foreground", "iou", "correspondence"]
+__all__ = ["CoupledGenerator", "CoupledDiscriminator", "PAIR_DOMAINS", "TRAINING", "MIXTURE", "disjoint_pair",
+           "coupled_trainer", "pairs", "render", "foreground", "iou", "correspondence"]
 
 #: The second domains a coupled GAN pairs with MNIST, and how an MNIST image looks in each
 #: (CoGAN's own digit experiments: edges and negatives).
@@ -38,6 +39,10 @@ PAIR_DOMAINS = ("mnist-edges", "mnist-negative")
 
 #: How the book trains a coupled GAN: chapter 5's settings (Adam 5e-4 for both, batch 64, EMA 0.999).
 TRAINING = TrainConfig(lr_g=5e-4, lr_d=5e-4, ema_decay=0.999)
+
+#: A prior of z for coupled GANs: chapter 5's mixture of 50 islands (DeLiGAN), which leaves fewer
+#: generated digits between two classes, and so fewer pairs whose digit can be read two ways.
+MIXTURE = MixturePrior(64, components=50).describe()
 
 
 def render(images: torch.Tensor, domain: str) -> torch.Tensor:
@@ -65,23 +70,25 @@ def disjoint_pair(second: str, n: int = 2000, split: str = "train") -> ImageDoma
 
 
 def coupled_trainer(second: str, shared_g: int = 3, shared_d: int = 2, base_width: int = 32, seed: int = 0,
-                    n: int = 2000, device=None):
+                    n: int = 2000, device=None, prior: dict | None = None):
     """A :class:`~gantutor.train.Trainer` of a coupled GAN for MNIST and ``second`` on :func:`disjoint_pair`,
-    with :data:`TRAINING`'s settings and ``seed`` (the networks are built from it too)."""
+    with :data:`TRAINING`'s settings and ``seed`` (the networks are built from it too); ``prior``: the
+    prior of z (default ``N(0, I)``; e.g. :data:`MIXTURE`), which the generator keeps."""
     from dataclasses import replace
 
     from .train import Trainer
 
     torch.manual_seed(seed)
-    G = CoupledGenerator(shared=shared_g, base_width=base_width)
+    G = CoupledGenerator(shared=shared_g, base_width=base_width, prior=prior)
     D = CoupledDiscriminator(shared=shared_d, base_width=base_width)
-    return Trainer(G, D, disjoint_pair(second, n=n), replace(TRAINING, seed=seed), device=device)
+    return Trainer(G, D, disjoint_pair(second, n=n), replace(TRAINING, seed=seed), device=device, latent=G.prior)
 
 
 @torch.no_grad()
 def pairs(generator: CoupledGenerator, n: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
-    """``n`` pairs ``(G(z, 0), G(z, 1))``: the same z through both heads (eval mode, on the CPU)."""
-    z = torch.randn(n, generator.latent_dim, generator=torch.Generator().manual_seed(seed))
+    """``n`` pairs ``(G(z, 0), G(z, 1))``: the same z, drawn from the generator's own prior with
+    ``seed``, through both heads (eval mode, on the CPU)."""
+    z = generator.prior.sample(n, generator=torch.Generator().manual_seed(seed))
     device = next(generator.parameters()).device
     was_training = generator.training
     generator.eval()

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["StandardNormal", "MixturePrior", "build_prior"]
+__all__ = ["StandardNormal", "MixturePrior", "build_prior", "prior_for"]
 
 
 class StandardNormal:
@@ -92,3 +92,18 @@ def build_prior(description: dict) -> StandardNormal:
     if name not in _PRIORS:
         raise ValueError(f"unknown latent prior {name!r}; known: StandardNormal, MixturePrior")
     return _PRIORS[name](**description)
+
+
+def prior_for(description: dict | None, latent_dim: int, who: str) -> StandardNormal:
+    """The prior a network that carries its own (e.g. ``CoupledGenerator``) was built with: ``N(0, I)``
+    for ``None``, else :func:`build_prior` of ``description``, checked against ``latent_dim``."""
+    if description is None:
+        return StandardNormal(latent_dim)
+    if not isinstance(description, dict):
+        raise ValueError(f"{who}'s prior is a prior's description (a dict, e.g. MixturePrior(64).describe()), "
+                         f"got {type(description).__name__}")
+    prior = build_prior(description)
+    if prior.latent_dim != latent_dim:
+        raise ValueError(f"the prior makes z of length {prior.latent_dim} but latent_dim is {latent_dim}: "
+                         f"build the prior with latent_dim={latent_dim}")
+    return prior

@@ -25,6 +25,7 @@ import torch
 from torch import nn
 
 from .checks import check_input, whole_number
+from .latent import prior_for
 
 __all__ = [
     "MLPGenerator", "MLPDiscriminator", "Generator", "Discriminator", "dcgan_init",
@@ -372,33 +373,36 @@ def _check_shared(shared, most: int, who: str) -> int:
 class CoupledGenerator(nn.Module):
     """Two DCGAN-style generators whose first ``shared`` layers are one.
 
-    Each generator is the book's :class:`~gantutor.nets.Generator` up to its last hidden map,
-    then, as in the paper, an upsampling to the *full* resolution and a 5×5 convolution to
-    pixels. So a shared trunk can fix the layout of the strokes at 28×28, and a head only
-    decides how a stroke is drawn (bright, dark, as an outline):
+    Each generator is the book's :class:`~gantutor.nets.Generator` up to its last hidden map, then, as in
+    the paper, an upsampling to the *full* resolution and a 5×5 convolution to pixels. So a shared trunk
+    can fix the layout of the strokes at 28×28, and a head only decides how a stroke is drawn (bright,
+    dark, as an outline):
 
     .. code-block:: text
 
         layer 1: z -> 7x7 (2w)     layer 2: -> 14x14 (w)     layer 3: -> 28x28 (w/2)
         layer 4: 5x5 conv -> 28x28 (1), tanh
 
-    ``forward(z, domains)``: the shared layers run on the whole batch, then each sample goes
-    through the rest of its domain's generator (0 or 1). ``num_classes`` is 2, so the Trainer
-    treats the domain as the label of a conditional GAN.
+    ``forward(z, domains)``: the shared layers run on the whole batch, then each sample goes through the rest
+    of its domain's generator (0 or 1). ``num_classes`` is 2, so the Trainer treats the domain as the label of
+    a conditional GAN. It carries the prior of its z (:attr:`prior`), which training and ``pairs`` draw from.
 
     Args:
         shared: how many of the first layers both generators use (0 .. 3: all but the last).
         latent_dim, base_width: as for :class:`~gantutor.nets.Generator` (28×28 images).
+        prior: the prior of z as a prior's ``describe()`` dict, e.g. ``MixturePrior(64).describe()`` (``N(0, I)``).
     """
 
-    def __init__(self, shared: int = 3, latent_dim: int = 64, base_width: int = 32) -> None:
+    def __init__(self, shared: int = 3, latent_dim: int = 64, base_width: int = 32, prior: dict | None = None) -> None:
         super().__init__()
         self.shared = _check_shared(shared, 3, "CoupledGenerator")
         nets = [self._layers(latent_dim, base_width) for _ in range(2)]
         self.trunk = nn.Sequential(*nets[0][:self.shared])
         self.heads = nn.ModuleList([nn.Sequential(*layers[self.shared:]) for layers in nets])
         self.latent_dim, self.channels, self.image_size, self.num_classes = latent_dim, 1, 28, 2
-        self.config = dict(shared=self.shared, latent_dim=latent_dim, base_width=base_width)
+        self.prior = prior_for(prior, latent_dim, "CoupledGenerator")
+        self.config = dict(shared=self.shared, latent_dim=latent_dim, base_width=base_width,
+                           **({"prior": self.prior.describe()} if prior is not None else {}))
 
     @staticmethod
     def _layers(latent_dim: int, base_width: int) -> list[nn.Module]:
@@ -406,9 +410,7 @@ class CoupledGenerator(nn.Module):
         w = base_width
         up = nn.Sequential(nn.ConvTranspose2d(w, w // 2, 4, 2, 1, bias=False), nn.BatchNorm2d(w // 2), nn.ReLU(True))
         out = nn.Sequential(nn.Conv2d(w // 2, 1, 5, 1, 2), nn.Tanh())
-        for layer in (up, out):
-            layer.apply(dcgan_init)
-        return blocks + [up, out]
+        return blocks + [up.apply(dcgan_init), out.apply(dcgan_init)]  # apply() returns the module
 
     def forward(self, z: torch.Tensor, domains: torch.Tensor) -> torch.Tensor:
         if not isinstance(z, torch.Tensor) or z.ndim != 2 or z.shape[1] != self.latent_dim:
@@ -427,8 +429,7 @@ class CoupledGenerator(nn.Module):
 class CoupledDiscriminator(nn.Module):
     """Two DCGAN discriminators whose last ``shared`` layers (the logit head counts as one) are one.
 
-    ``forward(images, domains)``: each image goes through the front blocks of its domain, then
-    all through the shared back.
+    ``forward(images, domains)``: each image goes through its domain's front blocks, then the shared back.
 
     Args:
         shared: how many of the last layers both discriminators use (0 .. all but the input block).

@@ -88,6 +88,32 @@ def test_the_one_trainer_trains_a_coupled_gan():
     assert first.shape == second.shape == (5, 1, 28, 28)
 
 
+def test_a_coupled_generator_keeps_its_prior_through_training_pairs_and_checkpoints():
+    from gantutor.latent import MixturePrior
+    from gantutor.nets import build, describe
+
+    trainer = coupled.coupled_trainer("mnist-negative", base_width=8, n=64, device="cpu", prior=coupled.MIXTURE)
+    G = trainer.generator
+    assert trainer.latent is G.prior and G.prior.describe() == coupled.MIXTURE
+    rebuilt = build(describe(G))  # what a checkpoint or a shipped asset rebuilds
+    assert torch.equal(rebuilt.prior.centres, MixturePrior(64, components=50).centres)
+    rebuilt.load_state_dict(G.state_dict())
+    first, second = coupled.pairs(rebuilt, 6, seed=3)  # z from the mixture, not from N(0, I)
+    z = MixturePrior(64, components=50).sample(6, generator=torch.Generator().manual_seed(3))
+    rebuilt.eval()
+    with torch.no_grad():
+        assert torch.equal(first, rebuilt(z, torch.zeros(6, dtype=torch.long)))
+        assert torch.equal(second, rebuilt(z, torch.ones(6, dtype=torch.long)))
+        assert not torch.equal(first, rebuilt(torch.randn(6, 64, generator=torch.Generator().manual_seed(3)),
+                                              torch.zeros(6, dtype=torch.long)))
+    plain = coupled.CoupledGenerator(base_width=8)  # the default stays N(0, I), and pairs draws as before
+    assert "prior" not in plain.config and plain.prior.describe()["name"] == "StandardNormal"
+    with pytest.raises(ValueError, match="a prior's description"):
+        coupled.CoupledGenerator(prior=MixturePrior(64))
+    with pytest.raises(ValueError, match="build the prior with latent_dim=32"):
+        coupled.CoupledGenerator(latent_dim=32, prior=coupled.MIXTURE)
+
+
 def test_correspondence_of_real_pairs_and_of_shuffled_ones():
     mnist = load_domain("mnist", split="test", verbose=False).images[:300]
     for domain in coupled.PAIR_DOMAINS:

@@ -19,7 +19,8 @@ Names and what ``load(name)`` returns:
   written by ``rebuild dcgan-mnist``.
 * ``"cogan-edges"``, ``"cogan-negative"``: chapter 8's coupled generators
   (:class:`~gantutor.coupled.CoupledGenerator`, the moving average, eval mode, stored in fp16) for
-  MNIST and its outlines / its negatives, trained on disjoint halves of the digits.
+  MNIST and its outlines / its negatives, trained on disjoint halves of the digits; the generator
+  carries its prior of z (``N(0, I)`` for the outlines, chapter 5's mixture of 50 islands for the negatives).
 * ``"chapter-5-run"``, ``"chapter-5-cgan-run"``: chapter 5's two runs, trained once with the
   chapter's recipes, as a :class:`~gantutor.train.Trainer` (weights, moving average, history):
   what the chapter's switch ``LOAD_SHIPPED = True`` loads instead of training.

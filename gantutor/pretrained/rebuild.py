@@ -33,13 +33,19 @@ from ..storage import atomic_save, atomic_write_text
 from ..train import Callback, Trainer
 from . import ASSETS, FORMAT, MANIFEST, _check_name, _rebuild_command, _sha256, asset_dir, manifest
 
-__all__ = ["rebuild", "feature_accuracy", "gan_quality", "junk_images", "SNAPSHOT_STEPS", "FEATURE_STEPS", "COGAN_STEPS"]
+__all__ = ["rebuild", "feature_accuracy", "gan_quality", "junk_images", "SNAPSHOT_STEPS", "FEATURE_STEPS", "COGAN_STEPS",
+           "COGAN_PRIORS"]
 
 #: Steps of the ``dcgan-mnist`` run at which the raw generator is kept (``dcgan-mnist-snapshots``).
 SNAPSHOT_STEPS = (250, 500, 1000, 2000, 4000, 8000, 14000, 20000)
 
 #: Training steps of the shipped coupled GANs (chapter 8).
 COGAN_STEPS = {"cogan-edges": 20000, "cogan-negative": 10000}  # outlines need the longer run
+
+#: The prior of z of each shipped coupled GAN: the negatives pair draws z from chapter 5's mixture of
+#: 50 islands (:data:`gantutor.coupled.MIXTURE`; chapter 8 compares both priors), the outlines pair
+#: from N(0, I) (None).
+COGAN_PRIORS = {"cogan-edges": None, "cogan-negative": "mixture"}
 
 #: Training steps of the feature network.
 FEATURE_STEPS = 2000
@@ -227,7 +233,8 @@ def _rebuild_cogan(name: str, root: Path, steps: int, seed: int, device: torch.d
 
     second = {"cogan-edges": "mnist-edges", "cogan-negative": "mnist-negative"}[name]
     seed_everything(seed)
-    trainer = coupled.coupled_trainer(second, seed=seed, device=device)
+    prior = coupled.MIXTURE if COGAN_PRIORS[name] == "mixture" else None
+    trainer = coupled.coupled_trainer(second, seed=seed, device=device, prior=prior)
 
     class Progress(Callback):
         def on_step_end(self, t: Trainer) -> None:
@@ -253,7 +260,8 @@ def _rebuild_cogan(name: str, root: Path, steps: int, seed: int, device: torch.d
                           "source": "two disjoint halves of MNIST's train split (no pairs)",
                           "settings": {k: getattr(coupled.TRAINING, k) for k in ("batch_size", "lr_g", "lr_d",
                                                                                  "betas", "ema_decay")},
-                          "generator_weights": f"EMA of G (decay {coupled.TRAINING.ema_decay})"},
+                          "generator_weights": f"EMA of G (decay {coupled.TRAINING.ema_decay})",
+                          "latent_prior": ema.prior.describe()},
              "quality": quality}
     return [_write(root, name, {"generator": _described(ema, half=True)}, entry)]
 
