@@ -18,13 +18,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from contextlib import contextmanager
 from pathlib import Path
-
-try:
-    import fcntl
-except ImportError:  # Windows: no parallel runs there (make test is POSIX), nothing to lock against
-    fcntl = None
 
 # One torch thread for the tests and for the notebooks' kernels (they inherit it), unless a run says
 # otherwise: on a 2-core machine shared with other work, two threads made the unit tests 2.5 to 3
@@ -61,20 +55,6 @@ def pytest_collection_modifyitems(config, items):
     """Run the book tests after everything else (they use the notebooks executed before them),
     and the longest chapters first (a stable sort: each file's items keep their order)."""
     items.sort(key=lambda item: (item.get_closest_marker("book") is not None, _start_rank(item)))
-
-
-@contextmanager
-def _locked(path: Path):
-    """Hold an exclusive lock on ``path`` (workers of a parallel run share the timings file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a") as handle:
-        if fcntl is not None:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            if fcntl is not None:
-                fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _is_nbval_cell(item) -> bool:
@@ -141,7 +121,9 @@ def pytest_runtest_teardown(item, nextitem):
         target.unlink(missing_ok=True)
     else:
         nbformat.write(item.parent.nb, str(target))
-    with _locked(EXECUTED / "timings.lock"):
+    from gantutor.storage import locked
+
+    with locked(EXECUTED / "timings.lock"):  # the workers of a parallel run share the timings file
         timings = json.loads(TIMINGS.read_text()) if TIMINGS.exists() else {}
         if path.name in _failed:
             timings.pop(str(path.relative_to(ROOT)), None)

@@ -10,6 +10,9 @@ process wrote it, ``.NAME.PID@HOST.RANDOM.tmp``, so the next write of ``NAME`` (
 :func:`remove_stale_temporaries`, which the command line runs on its folder at the start)
 removes the temporaries of processes of this machine that no longer run -- never one that
 another running process, or another machine, is still writing.
+
+Where several processes read, change and write one file (the test suite's workers and its
+timings file), :func:`locked` lets one at a time through.
 """
 from __future__ import annotations
 
@@ -20,12 +23,13 @@ import re
 import socket
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import BinaryIO, Callable, Iterator
 
 import torch
 
-__all__ = ["atomic_write", "atomic_save", "atomic_write_text", "remove_stale_temporaries"]
+__all__ = ["atomic_write", "atomic_save", "atomic_write_text", "remove_stale_temporaries", "locked"]
 
 _HOST = socket.gethostname().replace(".", "-").replace("@", "-") or "host"
 _IMPORTED = time.time()  # temporaries of the old name form (no PID) older than this are stale
@@ -121,3 +125,22 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
 def atomic_save(obj, path: str | os.PathLike) -> Path:
     """``torch.save(obj)`` to ``path`` atomically: the previous file survives any crash mid-write."""
     return atomic_write(path, lambda file: torch.save(obj, file))
+
+
+@contextmanager
+def locked(path: str | os.PathLike) -> Iterator[None]:
+    """Hold an exclusive lock on the file ``path`` (created if missing) while the block runs: other
+    processes that ask for the same lock wait. Where there is no ``fcntl`` (Windows) it locks nothing."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -24,7 +24,6 @@ import shutil
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -55,30 +54,15 @@ def _site_packages(venv: Path) -> Path:
     return next((venv / "lib").glob("python3*/site-packages"))
 
 
-@contextmanager
-def _build_lock(name: str):
-    """One build of an environment at a time (the workers of ``make test`` run in parallel)."""
-    VENVS.mkdir(parents=True, exist_ok=True)
-    try:
-        import fcntl
-    except ImportError:  # Windows: make test does not run in parallel there
-        yield
-        return
-    with open(VENVS / f"{name}.lock", "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def layered_venv(name: str, pins: tuple[str, ...] = COLAB_LIKE, timeout: int = 900) -> Path:
     """A venv with ``requirements.txt`` and ``pins`` installed, layered on the running environment.
 
     Returns its Python. Skips the calling test when the package registry cannot be reached
     (in CI, where ``CI`` is set, it fails instead).
     """
-    with _build_lock(name):
+    from gantutor.storage import locked
+
+    with locked(VENVS / f"{name}.lock"):  # one build at a time: the workers of make test run in parallel
         return _layered_venv(name, pins, timeout)
 
 

@@ -331,6 +331,19 @@ def test_adapt_names_a_domain_by_its_name():
 
 # --------------------------------------------------------------------------- storage
 
+@pytest.mark.skipif(sys.platform == "win32", reason="no fcntl: locked() locks nothing on Windows")
+def test_a_locked_file_keeps_other_processes_out_until_the_block_ends(tmp_path):
+    from gantutor.storage import locked
+
+    lock = tmp_path / "sub" / "timings.lock"
+    probe = ("import fcntl, sys\nwith open(sys.argv[1], 'a') as f:\n    try:\n"
+             "        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)\n    except BlockingIOError:\n        sys.exit(3)")
+    with locked(lock):
+        assert lock.exists()
+        assert subprocess.run([sys.executable, "-c", probe, str(lock)], timeout=60).returncode == 3, "another process got in"
+    assert subprocess.run([sys.executable, "-c", probe, str(lock)], timeout=60).returncode == 0, "the lock was not released"
+
+
 def test_stale_temporaries_of_dead_processes_are_removed_and_no_others(tmp_path):
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()

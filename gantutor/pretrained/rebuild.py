@@ -23,6 +23,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from ..coupled import MIXTURE
 from ..data import load_domain
 from ..data.images import jitter
 from ..device import describe_machine, pick_device, seed_everything
@@ -43,9 +44,8 @@ SNAPSHOT_STEPS = (250, 500, 1000, 2000, 4000, 8000, 14000, 20000)
 COGAN_STEPS = {"cogan-edges": 20000, "cogan-negative": 10000}  # outlines need the longer run
 
 #: The prior of z of each shipped coupled GAN: the negatives pair draws z from chapter 5's mixture of
-#: 50 islands (:data:`gantutor.coupled.MIXTURE`; chapter 8 compares both priors), the outlines pair
-#: from N(0, I) (None).
-COGAN_PRIORS = {"cogan-edges": None, "cogan-negative": "mixture"}
+#: 50 islands (chapter 8 compares both priors), the outlines pair from N(0, I) (None).
+COGAN_PRIORS = {"cogan-edges": None, "cogan-negative": MIXTURE}
 
 #: Training steps of the feature network.
 FEATURE_STEPS = 2000
@@ -233,8 +233,7 @@ def _rebuild_cogan(name: str, root: Path, steps: int, seed: int, device: torch.d
 
     second = {"cogan-edges": "mnist-edges", "cogan-negative": "mnist-negative"}[name]
     seed_everything(seed)
-    prior = coupled.MIXTURE if COGAN_PRIORS[name] == "mixture" else None
-    trainer = coupled.coupled_trainer(second, seed=seed, device=device, prior=prior)
+    trainer = coupled.coupled_trainer(second, seed=seed, device=device, prior=COGAN_PRIORS[name])
 
     class Progress(Callback):
         def on_step_end(self, t: Trainer) -> None:
