@@ -54,6 +54,9 @@ class TrainConfig:
         d_steps: discriminator updates per generator update.
         ema_decay: keep an exponential moving average of G's weights with this decay
             (e.g. ``0.999``); ``None`` for none.
+        ema_warmup: ramp the average's decay up over the first steps, ``min(ema_decay, (1 + t) / (10 + t))``
+            at step ``t`` (TensorFlow's ``ExponentialMovingAverage(num_updates=t)``), so that it does not
+            lag about ``1 / (1 - ema_decay)`` steps behind a generator that moves fast from the start.
         seed: seeds the data order, the noise, the fixed noise of snapshots and the evaluation noise.
     """
 
@@ -65,6 +68,7 @@ class TrainConfig:
     optimizer: str | tuple[str, str] = ("adam", "adam")
     d_steps: int = 1
     ema_decay: float | None = None
+    ema_warmup: bool = False
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -87,6 +91,8 @@ class TrainConfig:
                 raise ValueError(f"{name} must be a positive number, got {value!r}")
         if self.ema_decay is not None and not 0.0 < self.ema_decay < 1.0:
             raise ValueError(f"ema_decay must be between 0 and 1 (e.g. 0.999), or None, got {self.ema_decay}")
+        if not isinstance(self.ema_warmup, bool):
+            raise ValueError(f"ema_warmup must be True or False, got {self.ema_warmup!r}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise ValueError(f"seed must be a non-negative int, got {self.seed!r}")
 

@@ -259,7 +259,8 @@ def plot_strategy_map(generator, discriminator, trained: dict, ax=None):
     ax.set_ylim(-len(strategies) + 0.9, 1.3)
     ax.set_xticks([c + 0.45 for c in range(len(parts))], [label for _, label, _ in parts], rotation=30, fontsize=8)
     ax.set_yticks([-r + 0.4 for r in range(len(strategies))],
-                  [f"{s} (fresh init)" if s == "scratch" else s for s in strategies])
+                  [{"scratch": "scratch (fresh init)", "adapter": "adapter (+ a new map after G)"}.get(s, s)
+                   for s in strategies])
     ax.set_title("share of each block's parameters that the strategy trains")
     for side in ("top", "right", "left", "bottom"):
         ax.spines[side].set_visible(False)

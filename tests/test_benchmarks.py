@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -37,22 +39,23 @@ def test_committed_result_is_a_full_run():
 
 
 def test_transfer_quick_runs_end_to_end(tmp_path):
-    """benchmarks/transfer.py --quick: one pair, 10 images, four strategies and a conditional arm, 2 seeds, 20 steps."""
+    """benchmarks/transfer.py --quick: one pair, 10 images, five strategies and a conditional arm, 2 seeds, 20 steps."""
     data = run_quick("transfer.py", tmp_path / "transfer.json")
     assert data["command"].endswith("--quick") and data["settings"]["source"] == "dcgan-mnist"
     assert [(a["source"], a["strategy"]) for a in data["arms"]] == [
-        ("cgan-mnist", "finetune"), ("dcgan-mnist", "ewc"), ("dcgan-mnist", "finetune"),
+        ("cgan-mnist", "adapter"), ("dcgan-mnist", "adapter"), ("dcgan-mnist", "ewc"), ("dcgan-mnist", "finetune"),
         ("dcgan-mnist", "minegan"), ("dcgan-mnist", "scratch")]
     for arm in data["arms"]:
         assert arm["steps"] == [0, 10, 14, 20] and arm["seeds"] == [0, 1] and arm["final_fd"][0] > 0
         assert 0 < arm["memorisation_ratio"][0] < 2
     conditional = data["arms"][0]
     assert 0 <= conditional["label_accuracy"][0] <= 1 and "thresholds" not in conditional  # no scratch to compare
-    assert data["arms"][1]["steps_to"]["scratch_final"] is not None and data["headlines"]
+    assert data["arms"][2]["steps_to"]["scratch_final"] is not None and data["headlines"]
+    assert data["settings"]["ema_warmup"] is True
     runs = (tmp_path / "transfer.runs.jsonl").read_text().splitlines()
-    assert len(runs) == 10, "every finished run is logged for --resume"
+    assert len(runs) == 12, "every finished run is logged for --resume"
     again = run_quick("transfer.py", tmp_path / "transfer.json", "--resume")
-    assert again["arms"] == data["arms"] and len((tmp_path / "transfer.runs.jsonl").read_text().splitlines()) == 10
+    assert again["arms"] == data["arms"] and len((tmp_path / "transfer.runs.jsonl").read_text().splitlines()) == 12
 
 
 def test_committed_transfer_result_is_the_full_measurement():
@@ -61,12 +64,29 @@ def test_committed_transfer_result_is_the_full_measurement():
     assert not data["quick"] and settings["steps"] >= 2000
     assert len(settings["seeds"]) >= 3 and {10, 100} <= set(settings["sizes"])
     assert {"mnist-edges", "mnist-negative"} <= set(settings["targets"])
-    assert {"scratch", "finetune", "ewc", "minegan"} <= set(settings["strategies"])
+    assert {"scratch", "finetune", "ewc", "minegan", "adapter"} <= set(settings["strategies"])
+    assert settings["ema_warmup"] is True and "adapter" in settings["conditional_strategies"]
     expected = len(settings["targets"]) * len(settings["sizes"]) * (
         len(settings["strategies"]) + len(settings["conditional_strategies"]))
     assert len(data["arms"]) == expected
     assert all(a["seeds"] == settings["seeds"] for a in data["arms"])
     assert all("label_accuracy" in a for a in data["arms"] if a["source"] == settings["conditional_source"])
+
+
+@pytest.mark.parametrize("name, targets, sizes", [("transfer_far.json", ["digits", "glyphs"], None),
+                                                  ("transfer_1000.json", None, [1000])])
+def test_committed_extra_transfer_results_follow_the_same_protocol(name, targets, sizes):
+    """The mid and far pairs (digits, glyphs) and the near pairs with 1,000 images: transfer.json's protocol."""
+    near = json.loads((ROOT / "benchmarks" / "results" / "transfer.json").read_text())["settings"]
+    data = json.loads((ROOT / "benchmarks" / "results" / name).read_text())
+    settings = data["settings"]
+    assert not data["quick"] and not settings["conditional_source"]
+    assert settings["targets"] == (targets or near["targets"]) and settings["sizes"] == (sizes or near["sizes"])
+    for key in ("source", "seeds", "steps", "batch_size", "eval_n", "ema_warmup"):
+        assert settings[key] == near[key], f"{key}: {settings[key]} in {name}, {near[key]} in transfer.json"
+    assert {"scratch", "finetune", "adapter"} <= set(settings["strategies"])
+    assert len(data["arms"]) == len(settings["targets"]) * len(settings["sizes"]) * len(settings["strategies"])
+    assert all(a["seeds"] == settings["seeds"] for a in data["arms"])
 
 
 def test_latent_prior_quick_runs_both_priors(tmp_path):

@@ -1,10 +1,12 @@
 import pytest
 import torch
 
+from gantutor.train import Trainer
+
 from gantutor.data import load_domain
 from gantutor.nets import Discriminator, Generator
 from gantutor.metrics import memorisation
-from gantutor.transfer import (STRATEGIES, Evaluator, MinedGenerator, adapt, check_compatible, diffaugment, few_shot,
+from gantutor.transfer import (STRATEGIES, AdaptedGenerator, Evaluator, MinedGenerator, OutputAdapter, adapt, check_compatible, diffaugment, few_shot,
                                fisher_information, log_steps, steps_to, trainable_parameters)
 
 
@@ -42,11 +44,15 @@ def test_adapt_moves_only_what_the_strategy_trains(source, strategy):
     target = load_domain("mnist-edges", limit=20, verbose=False)
     result = adapt(g, d, target, strategy, steps=3, batch_size=8, held_out=None, device="cpu", ema_decay=None)
     assert all(torch.equal(before_g[k], v) for k, v in g.state_dict().items()), "the source G must not change"
-    adapted_g = result.generator.generator if strategy == "minegan" else result.generator
+    adapted_g = result.generator.generator if strategy in ("minegan", "adapter") else result.generator
     adapted = dict(adapted_g.named_parameters())
     source_params = dict(g.named_parameters())
     conv = "blocks.0.0.weight"
-    if strategy == "affine":
+    if strategy == "adapter":
+        assert all(torch.equal(adapted[k], v) for k, v in source_params.items()), "the adapter keeps all of G"
+        assert not torch.equal(result.generator.adapter.correction[-1].weight, torch.zeros(1, 16, 1, 1))
+        assert not torch.equal(result.discriminator.head.weight, d.head.weight), "D trains"
+    elif strategy == "affine":
         assert torch.equal(adapted[conv], source_params[conv]), "affine keeps G's convolutions"
         assert not torch.equal(adapted["blocks.0.1.weight"], source_params["blocks.0.1.weight"])
     elif strategy == "scratch":
@@ -183,3 +189,39 @@ def test_memorisation_tells_copies_from_new_images():
     assert 0.8 < fresh["ratio_median"] < 1.25 and fresh["copies"] < 0.1, fresh
     with pytest.raises(ValueError, match="held_out needs at least as many images as train"):
         memorisation(train, train, held[:5])
+
+
+def test_the_adapter_starts_as_the_identity_and_can_learn_a_negative(source):
+    g, _ = source
+    z = torch.randn(5, 16, generator=torch.Generator().manual_seed(0))
+    adapted = AdaptedGenerator(g.eval())
+    with torch.no_grad():
+        assert torch.allclose(adapted(z), g(z), atol=1e-5), "at the start the adapted G draws what G draws"
+    g_params, d_params = trainable_parameters(adapted, Discriminator(base_width=8), "adapter")
+    assert {id(p) for p in g_params} == {id(p) for p in adapted.adapter.parameters()}, "only the adapter trains"
+    assert trainable_parameters(g, Discriminator(base_width=8), "adapter")[0] == [], "a plain G: nothing of it"
+    adapter = OutputAdapter()
+    with torch.no_grad():
+        adapter.alpha.fill_(-1.0)  # the negative is one number away: alpha = -1
+        x = torch.rand(3, 1, 28, 28) * 1.8 - 0.9
+        assert torch.allclose(adapter(x), -x, atol=1e-4)
+
+
+def test_the_warmed_up_average_follows_a_fast_generator():
+    """With a fixed decay of 0.99 the average still sits near the start after 20 steps; warmed up it has moved on."""
+    data = load_domain("mnist-edges", limit=32, verbose=False)
+    runs = {}
+    for warmup in (False, True):
+        torch.manual_seed(0)
+        g = Generator(latent_dim=16, base_width=8)
+        start = [p.detach().clone() for p in g.parameters()]
+        trainer = Trainer(g, Discriminator(base_width=8), data, batch_size=8, lr_g=1e-2, ema_decay=0.99,
+                          ema_warmup=warmup, device="cpu")
+        trainer.fit(20, progress=False)
+        gap = lambda a, b: sum(float((x.detach() - y.detach()).norm()) for x, y in zip(a, b))  # noqa: E731
+        moved = gap(start, g.parameters())
+        runs[warmup] = gap(trainer.ema_generator.parameters(), g.parameters()) / moved
+    assert runs[False] > 0.5, f"a fixed decay of 0.99 should lag far behind after 20 steps: {runs}"
+    assert runs[True] < 0.5 * runs[False], f"the warmed-up average should be much closer to G: {runs}"
+    with pytest.raises(ValueError, match="ema_warmup must be True or False"):
+        Trainer(Generator(latent_dim=16, base_width=8), Discriminator(base_width=8), data, ema_warmup="yes")

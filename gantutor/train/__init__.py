@@ -70,7 +70,7 @@ class Trainer:
             ``(image, label)``, a tensor of samples, or a toy distribution with ``.sample(n)``.
         config: the training settings (:class:`~gantutor.recipes.TrainConfig`; default: DCGAN's).
         **settings: any field of :class:`~gantutor.recipes.TrainConfig` (``loss``, ``batch_size``,
-            ``lr_g``, ``lr_d``, ``betas``, ``optimizer``, ``d_steps``, ``ema_decay``, ``seed``),
+            ``lr_g``, ``lr_d``, ``betas``, ``optimizer``, ``d_steps``, ``ema_decay``, ``ema_warmup``, ``seed``),
             overriding ``config``.
         g_params, d_params: the parameters to train (default: all with ``requires_grad``);
             this is how transfer strategies freeze parts of a network.
@@ -325,6 +325,8 @@ class Trainer:
     @torch.no_grad()
     def _update_ema(self) -> None:
         decay = self.config.ema_decay
+        if self.config.ema_warmup:  # the first update copies G almost whole; then the decay grows to ema_decay
+            decay = min(decay, (1 + self.step_count) / (10 + self.step_count))
         for ema_p, p in zip(self.ema_generator.parameters(), self.generator.parameters()):
             ema_p.lerp_(p, 1.0 - decay)
         for ema_b, b in zip(self.ema_generator.buffers(), self.generator.buffers()):
