@@ -21,7 +21,8 @@ the book's one loop, :class:`gantutor.train.Trainer`, fed the target images.
   for domains that differ by an image-level transform (outlines, negatives), wrong for new shapes.
 
 Every strategy's moving average of G warms up (``TrainConfig.ema_warmup``): a fixed decay of 0.99
-lags about 100 steps behind a G that adapts in 20, and would hide the speed it measures.
+lags about 100 steps behind G, longer than the adapter takes to reach scratch's final FD on the
+negatives (24-35 steps in ``benchmarks/results/transfer.json``), and would hide the speed it measures.
 
 Every strategy puts DiffAugment (Zhao et al. 2020) on D's inputs by default: with a few images
 D memorises them without it, and the comparison is only fair when every arm has it.
@@ -57,7 +58,8 @@ STRATEGIES = ("scratch", "finetune", "freeze_d", "affine", "ewc", "minegan", "ad
 #: 5e-4 needed about 530 steps to FD 400 and ended at 265 after 2,000; at 1e-3 about 230 steps
 #: and 247 after 1,000; at 2e-3 about 270 steps and 251 after 1,000. The adapter (2,498 parameters, G
 #: frozen) on the same pair, with the warmed-up average (seed 0, 2,000 steps; FD first below 400, final):
-#: (5e-3, 1e-3) 287 steps, 83; (1e-2, 1e-3) 205, 82; (2e-2, 5e-4) 124, 72; (2e-2, 2e-3) 72, 81. At
+#: (5e-3, 1e-3) 209 steps, 83; (1e-2, 1e-3) 150, 82; (2e-2, 1e-3) 205, 91; (2e-2, 5e-4) 123, 72;
+#: (2e-2, 2e-3) 71, 81. At
 #: (2e-2, 2e-3) one of three seeds on 10 negatives later saturated to an all-white image (FD 2,091 from
 #: step 1,286 on: tanh has no gradient left there); at (1e-2, 2e-3) that seed got to FD 121 by step 38
 #: and ended at 104.
@@ -230,16 +232,24 @@ class Miner(nn.Module):
         return z + self.net(z)
 
 
-class MinedGenerator(nn.Module):
-    """``G(miner(z), ...)``: a source generator behind a :class:`Miner`; samples like a generator."""
+class _WrappedGenerator(nn.Module):
+    """A source generator (``.generator``) inside a module that samples like it: same ``latent_dim``,
+    ``num_classes`` and ``config``, so the Trainer, checks and metrics treat it as the generator."""
 
-    def __init__(self, generator: nn.Module, miner: Miner | None = None) -> None:
+    def __init__(self, generator: nn.Module) -> None:
         super().__init__()
         self.latent_dim = generator.latent_dim
         self.num_classes = getattr(generator, "num_classes", None)
         self.config = dict(getattr(generator, "config", {}))
-        self.miner = miner if miner is not None else Miner(generator.latent_dim)
         self.generator = generator
+
+
+class MinedGenerator(_WrappedGenerator):
+    """``G(miner(z), ...)``: a source generator behind a :class:`Miner`; samples like a generator."""
+
+    def __init__(self, generator: nn.Module, miner: Miner | None = None) -> None:
+        super().__init__(generator)
+        self.miner = miner if miner is not None else Miner(generator.latent_dim)
 
     def forward(self, z: torch.Tensor, *labels) -> torch.Tensor:
         return self.generator(self.miner(z), *labels)
@@ -269,15 +279,11 @@ class OutputAdapter(nn.Module):
         return torch.tanh(self.alpha * logits + self.correction(images))
 
 
-class AdaptedGenerator(nn.Module):
+class AdaptedGenerator(_WrappedGenerator):
     """``adapter(G(z, ...))``: a source generator with an :class:`OutputAdapter` behind it; samples like a generator."""
 
     def __init__(self, generator: nn.Module, adapter: OutputAdapter | None = None) -> None:
-        super().__init__()
-        self.latent_dim = generator.latent_dim
-        self.num_classes = getattr(generator, "num_classes", None)
-        self.config = dict(getattr(generator, "config", {}))
-        self.generator = generator
+        super().__init__(generator)
         self.adapter = adapter if adapter is not None else OutputAdapter(self.config.get("channels", 1))
 
     def forward(self, z: torch.Tensor, *labels) -> torch.Tensor:
