@@ -232,24 +232,16 @@ class Miner(nn.Module):
         return z + self.net(z)
 
 
-class _WrappedGenerator(nn.Module):
-    """A source generator (``.generator``) inside a module that samples like it: same ``latent_dim``,
-    ``num_classes`` and ``config``, so the Trainer, checks and metrics treat it as the generator."""
+class MinedGenerator(nn.Module):
+    """``G(miner(z), ...)``: a source generator behind a :class:`Miner`; samples like a generator."""
 
-    def __init__(self, generator: nn.Module) -> None:
+    def __init__(self, generator: nn.Module, miner: Miner | None = None) -> None:
         super().__init__()
         self.latent_dim = generator.latent_dim
         self.num_classes = getattr(generator, "num_classes", None)
         self.config = dict(getattr(generator, "config", {}))
-        self.generator = generator
-
-
-class MinedGenerator(_WrappedGenerator):
-    """``G(miner(z), ...)``: a source generator behind a :class:`Miner`; samples like a generator."""
-
-    def __init__(self, generator: nn.Module, miner: Miner | None = None) -> None:
-        super().__init__(generator)
         self.miner = miner if miner is not None else Miner(generator.latent_dim)
+        self.generator = generator
 
     def forward(self, z: torch.Tensor, *labels) -> torch.Tensor:
         return self.generator(self.miner(z), *labels)
@@ -279,11 +271,15 @@ class OutputAdapter(nn.Module):
         return torch.tanh(self.alpha * logits + self.correction(images))
 
 
-class AdaptedGenerator(_WrappedGenerator):
+class AdaptedGenerator(nn.Module):
     """``adapter(G(z, ...))``: a source generator with an :class:`OutputAdapter` behind it; samples like a generator."""
 
     def __init__(self, generator: nn.Module, adapter: OutputAdapter | None = None) -> None:
-        super().__init__(generator)
+        super().__init__()
+        self.latent_dim = generator.latent_dim
+        self.num_classes = getattr(generator, "num_classes", None)
+        self.config = dict(getattr(generator, "config", {}))
+        self.generator = generator
         self.adapter = adapter if adapter is not None else OutputAdapter(self.config.get("channels", 1))
 
     def forward(self, z: torch.Tensor, *labels) -> torch.Tensor:
