@@ -101,6 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--limit", type=int, default=None, help="train on the first LIMIT images only")
     parser.add_argument("--d-steps", type=int, default=None, help="discriminator updates per generator update")
     parser.add_argument("--ema-decay", type=float, default=None, help="keep a moving average of G (e.g. 0.999)")
+    parser.add_argument("--r1-gamma", type=float, default=None,
+                        help="weight of the R1 penalty on D's gradient at the real images (e.g. 1; default: the recipe's, 0)")
     parser.add_argument("--latent-components", type=int, default=None,
                         help="draw z from a mixture of this many Gaussians (gantutor.latent.MixturePrior; "
                              "default: the recipe's, z ~ N(0, I))")
@@ -146,7 +148,8 @@ def _resolve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> argpa
     width = (args.hidden or dry.get("hidden")) if args.toy else (args.base_width or dry.get("base_width"))
     changes = dict(loss=args.loss, batch_size=args.batch_size or dry.get("batch_size"), lr_g=args.lr_g,
                    lr_d=args.lr_d, latent_dim=args.latent_dim, width=width, d_steps=args.d_steps,
-                   ema_decay=args.ema_decay, latent_components=args.latent_components, seed=args.seed)
+                   ema_decay=args.ema_decay, r1_gamma=args.r1_gamma, latent_components=args.latent_components,
+                   seed=args.seed)
     try:
         args.recipe = base.with_changes(**{k: v for k, v in changes.items() if v is not None})
     except ValueError as error:
@@ -235,7 +238,7 @@ class _RunFiles(Callback):
 
 #: The flags that define a run, and where a checkpoint keeps each (see _check_resume_flags).
 _RUN_FLAGS = ("recipe", "loss", "batch_size", "lr_g", "lr_d", "latent_dim", "base_width", "hidden", "limit", "d_steps",
-              "ema_decay", "latent_components", "seed")
+              "ema_decay", "r1_gamma", "latent_components", "seed")
 
 
 class Interrupted(KeyboardInterrupt):
@@ -326,6 +329,7 @@ def _check_resume_flags(args: argparse.Namespace, parser: argparse.ArgumentParse
         "lr_g": (run.train.lr_g, state["config"].get("lr_g")), "lr_d": (run.train.lr_d, state["config"].get("lr_d")),
         "d_steps": (run.train.d_steps, state["config"].get("d_steps")),
         "ema_decay": (run.train.ema_decay, state["config"].get("ema_decay")),
+        "r1_gamma": (run.train.r1_gamma, state["config"].get("r1_gamma", 0.0)),
         "seed": (run.train.seed, state["config"].get("seed")),
         "latent_dim": (run.latent_dim, generator.get("latent_dim")),
         "base_width": (run.width, generator.get("base_width")), "hidden": (run.width, generator.get("hidden")),

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 
 __all__ = ["GANLoss", "LOSSES", "get_loss", "bce_d_loss", "saturating_g_loss",
            "non_saturating_g_loss", "least_squares_d_loss", "least_squares_g_loss",
-           "hinge_d_loss", "hinge_g_loss", "f_constancy", "identity_loss", "total_variation", "cycle_loss"]
+           "hinge_d_loss", "hinge_g_loss", "r1_penalty", "f_constancy", "identity_loss", "total_variation", "cycle_loss"]
 
 
 def bce_d_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
@@ -85,6 +85,23 @@ def hinge_g_loss(fake_logits: torch.Tensor) -> torch.Tensor:
     .. math:: L_G = -\mathbb E_z[\ell_\text{fake}]
     """
     return -fake_logits.mean()
+
+
+def r1_penalty(real_logits: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+    r"""The R1 gradient penalty (Mescheder, Geiger & Nowozin 2018) on real images, without its weight:
+
+    .. math:: R_1 = \mathbb E_x \lVert \nabla_x \ell(x) \rVert^2
+
+    ``real`` must require grad and ``real_logits`` be computed from it. The gradient is kept in
+    the graph (``create_graph=True``), so ``(gamma / 2) * r1_penalty(...)`` added to D's loss
+    trains D to be flat around the data: it cannot sharpen its verdict on the real images
+    without bound, which is what makes plain GAN training oscillate near equilibrium.
+    """
+    if not real.requires_grad:
+        raise ValueError("r1_penalty needs the gradient with respect to the real images: call "
+                         "real.requires_grad_(True) before computing real_logits from them")
+    (grad,) = torch.autograd.grad(real_logits.sum(), real, create_graph=True)
+    return grad.pow(2).flatten(1).sum(1).mean()
 
 
 # --------------------------------------------------------------------------- translation between domains

@@ -57,6 +57,9 @@ class TrainConfig:
         ema_warmup: ramp the average's decay up over the first steps, ``min(ema_decay, (1 + t) / (10 + t))``
             at step ``t`` (TensorFlow's ``ExponentialMovingAverage(num_updates=t)``), so that it does not
             lag about ``1 / (1 - ema_decay)`` steps behind a generator that moves fast from the start.
+        r1_gamma: weight of the R1 penalty (Mescheder et al. 2018) added to D's loss:
+            ``r1_gamma / 2`` times the mean squared norm of D's input gradient on the real images
+            (:func:`gantutor.losses.r1_penalty`); ``0`` (the default) for none.
         seed: seeds the data order, the noise, the fixed noise of snapshots and the evaluation noise.
     """
 
@@ -69,6 +72,7 @@ class TrainConfig:
     d_steps: int = 1
     ema_decay: float | None = None
     ema_warmup: bool = False
+    r1_gamma: float = 0.0
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -93,6 +97,9 @@ class TrainConfig:
             raise ValueError(f"ema_decay must be between 0 and 1 (e.g. 0.999), or None, got {self.ema_decay}")
         if not isinstance(self.ema_warmup, bool):
             raise ValueError(f"ema_warmup must be True or False, got {self.ema_warmup!r}")
+        if isinstance(self.r1_gamma, bool) or not isinstance(self.r1_gamma, (int, float)) or not self.r1_gamma >= 0:
+            raise ValueError(f"r1_gamma must be a number >= 0 (e.g. 1.0; 0 for no R1 penalty), got {self.r1_gamma!r}")
+        set_("r1_gamma", float(self.r1_gamma))
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise ValueError(f"seed must be a non-negative int, got {self.seed!r}")
 

@@ -103,6 +103,9 @@ def two_ranks(tmp_path_factory):
         ["--domain", "mnist", "--dry-run", "--steps", "3", *quiet_args(tmp / "mnist-nosync")],
         ["--domain", "ring", "--steps", "20", "--batch-size", "32", "--hidden", "32", "--checkpoint-every", "10",
          "--sample-every", "1000", *quiet_args(tmp / "ring2")],
+        # the R1 penalty: its gradient (a gradient of a gradient) goes through DDP like the loss's
+        ["--domain", "ring", "--steps", "20", "--batch-size", "32", "--hidden", "32", "--r1-gamma", "1",
+         "--checkpoint-every", "10", "--sample-every", "1000", *quiet_args(tmp / "ring2-r1")],
         # a class-conditional GAN: the labels of the global batch are shared out like the images and the noise
         ["--domain", "mnist", "--recipe", "chapter-5-cgan", "--dry-run", "--steps", "3", *quiet_args(tmp / "mnist-cgan")],
     ]
@@ -151,13 +154,15 @@ def test_resume_under_torchrun_continues_the_step_count(two_ranks):
 
 
 @pytest.mark.slow
-def test_two_processes_of_batch_b_train_like_one_of_batch_2b(two_ranks, tmp_path):
-    """No BatchNorm in the toy MLPs, so DDP's averaged gradients must equal one big batch's."""
+@pytest.mark.parametrize("r1", [[], ["--r1-gamma", "1"]], ids=["plain", "r1"])
+def test_two_processes_of_batch_b_train_like_one_of_batch_2b(two_ranks, tmp_path, r1):
+    """No BatchNorm in the toy MLPs, so DDP's averaged gradients must equal one big batch's (with R1 too)."""
     tmp, _ = two_ranks
     train(["--domain", "ring", "--steps", "20", "--batch-size", "64", "--hidden", "32", "--checkpoint-every", "10",
-           "--sample-every", "1000", "--device", "cpu", *quiet_args(tmp_path / "ring1")])
+           "--sample-every", "1000", "--device", "cpu", *r1, *quiet_args(tmp_path / "ring1")])
     one = load_checkpoint(tmp_path / "ring1" / "checkpoint.pt")
-    two = load_checkpoint(tmp / "ring2" / "checkpoint.pt")
+    two = load_checkpoint(tmp / ("ring2-r1" if r1 else "ring2") / "checkpoint.pt")
+    assert one["config"]["r1_gamma"] == two["config"]["r1_gamma"] == (1.0 if r1 else 0.0)
     assert one["step"] == two["step"] == 20
     for net in ("generator", "discriminator"):
         for name, tensor in one[net]["state"].items():

@@ -73,3 +73,18 @@ def test_names_and_errors():
     assert get_loss("NS").name == "non-saturating" and get_loss("least_squares").name == "least-squares"
     with pytest.raises(ValueError, match="unknown loss 'wasserstein'.*hinge"):
         get_loss("wasserstein")
+
+
+def test_r1_penalty_is_the_squared_input_gradient():
+    from gantutor.losses import r1_penalty
+
+    w = torch.tensor([[0.5, -2.0, 1.0]])
+    x = torch.randn(4, 3, requires_grad=True)
+    logits = (x * w).sum(1) + (x ** 2).sum(1)  # gradient w + 2x, by hand
+    expected = (w + 2 * x.detach()).pow(2).sum(1).mean()
+    assert torch.allclose(r1_penalty(logits, x), expected)
+    # kept in the graph: the penalty trains D (here d/dx of mean ||w + 2x||^2 = 4 (w + 2x) / N)
+    (grad,) = torch.autograd.grad(r1_penalty(logits, x), x)
+    assert torch.allclose(grad, 4 * (w + 2 * x.detach()) / 4)
+    with pytest.raises(ValueError, match="requires_grad_"):
+        r1_penalty(logits.detach(), x.detach())

@@ -158,3 +158,25 @@ def test_stop_request_and_time_budget(digits):
     assert trainer.step_count == 3
     trainer.fit(1000, progress=False, max_seconds=0.0)
     assert trainer.step_count == 4, "max_seconds=0 stops after one step"
+
+
+def test_r1_penalty_flattens_d_around_the_real_images(digits):
+    """With r1_gamma, D's verdict on the real images gets flat (small input gradient); 0 is the old step."""
+    def input_gradient(trainer):
+        x = digits.images[:64].clone().requires_grad_(True)
+        trainer.discriminator.eval()
+        (grad,) = torch.autograd.grad(trainer.discriminator(x).sum(), x)
+        return float(grad.pow(2).flatten(1).sum(1).mean())
+
+    runs = {}
+    for gamma in (0.0, 10.0):
+        trainer = small_trainer(digits, r1_gamma=gamma, lr_d=1e-3)
+        trainer.fit(40, progress=False)
+        assert all(math.isfinite(v) for v in trainer.history["d_loss"])
+        runs[gamma] = input_gradient(trainer)
+    assert runs[10.0] < 0.5 * runs[0.0], f"R1 should shrink D's gradient on real images: {runs}"
+    a, b = small_trainer(digits), small_trainer(digits, r1_gamma=0)
+    a.fit(3, progress=False), b.fit(3, progress=False)
+    assert states_equal(a.discriminator.state_dict(), b.discriminator.state_dict()), "r1_gamma=0 must change nothing"
+    with pytest.raises(ValueError, match="r1_gamma must be a number >= 0"):
+        small_trainer(digits, r1_gamma=-1)

@@ -37,7 +37,7 @@ from ..batches import batches_for, data_tensor, describe_data, label_distributio
 from ..device import pick_device
 from ..distributed import processes
 from ..latent import StandardNormal, build_prior
-from ..losses import GANLoss
+from ..losses import GANLoss, r1_penalty
 from ..recipes import Recipe, TrainConfig, make_optimizer
 from .callbacks import Callback, Checkpoint, Snapshots, as_callback
 from .checkpoints import (CHECKPOINT_FORMAT, CheckpointError, describe_network, describe_run, load_checkpoint, restore,
@@ -70,8 +70,8 @@ class Trainer:
             ``(image, label)``, a tensor of samples, or a toy distribution with ``.sample(n)``.
         config: the training settings (:class:`~gantutor.recipes.TrainConfig`; default: DCGAN's).
         **settings: any field of :class:`~gantutor.recipes.TrainConfig` (``loss``, ``batch_size``,
-            ``lr_g``, ``lr_d``, ``betas``, ``optimizer``, ``d_steps``, ``ema_decay``, ``ema_warmup``, ``seed``),
-            overriding ``config``.
+            ``lr_g``, ``lr_d``, ``betas``, ``optimizer``, ``d_steps``, ``ema_decay``, ``ema_warmup``, ``r1_gamma``,
+            ``seed``), overriding ``config``.
         g_params, d_params: the parameters to train (default: all with ``requires_grad``);
             this is how transfer strategies freeze parts of a network.
         augment: a differentiable function applied to real and fake batches before D
@@ -281,9 +281,13 @@ class Trainer:
                     fake = self._g(generator, z, fake_labels)
             else:
                 fake = self._g(generator, z, fake_labels)  # kept with its graph: Part 2 reuses it
+            if self.config.r1_gamma:  # R1 differentiates D's verdict with respect to the real images
+                real = real.detach().requires_grad_(True)
             real_logits = self._d(real, self._d_forward, real_labels)
             fake_logits = self._d(fake.detach(), self._d_forward, fake_labels)  # detach: D's loss must not reach G
             d_loss = loss.d_loss(real_logits, fake_logits)
+            if self.config.r1_gamma:
+                d_loss = d_loss + 0.5 * self.config.r1_gamma * r1_penalty(real_logits, real)
             self.opt_d.zero_grad(set_to_none=True)
             d_loss.backward()
             self.opt_d.step()
@@ -303,10 +307,8 @@ class Trainer:
             self._update_ema()
         self.step_count += 1
         # One synchronisation per step: all four numbers leave the device together.
-        stats = torch.stack([
-            d_loss.detach(), g_loss.detach(),
-            torch.sigmoid(real_logits.detach()).mean(), torch.sigmoid(fake_logits.detach()).mean(),
-        ])
+        stats = torch.stack([d_loss.detach(), g_loss.detach(),
+                             torch.sigmoid(real_logits.detach()).mean(), torch.sigmoid(fake_logits.detach()).mean()])
         stats, seconds = self.processes.average(stats, time.perf_counter() - started)
         d_value, g_value, d_real, d_fake = stats.tolist()
         for name, value in (("d_loss", d_value), ("g_loss", g_value)):
