@@ -240,9 +240,10 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in (
     Recipe("chapter-5-cgan", "chapter 5's class-conditional DCGAN: the same widths and settings, G told the digit "
                              "(one-hot), D a projection head", steps=4000, num_classes=10,
            train=TrainConfig(lr_g=5e-4, lr_d=5e-4, ema_decay=0.999), domain="mnist"),
-    Recipe("dcgan-mnist", "the shipped MNIST DCGAN, chapter 5's recipe trained longer: the model chapter 6 measures "
+    Recipe("dcgan-mnist", "the shipped MNIST DCGAN, chapter 5's recipe trained longer with an R1 penalty on D "
+                          "(gamma 1): the model chapter 6 measures and chapter 7 transfers "
                           "(python -m gantutor.pretrained rebuild dcgan-mnist)",
-           steps=20000, train=TrainConfig(lr_g=5e-4, lr_d=5e-4, ema_decay=0.999), domain="mnist"),
+           steps=20000, train=TrainConfig(lr_g=5e-4, lr_d=5e-4, ema_decay=0.999, r1_gamma=1.0), domain="mnist"),
     Recipe("cgan-mnist", "the shipped class-conditional MNIST GAN, chapter 5's conditional recipe trained longer: the "
                          "conditional source of chapter 7 (python -m gantutor.pretrained rebuild cgan-mnist)",
            steps=15000, num_classes=10, train=TrainConfig(lr_g=5e-4, lr_d=5e-4, ema_decay=0.999), domain="mnist"),

@@ -62,7 +62,8 @@ STRATEGIES = ("scratch", "finetune", "freeze_d", "affine", "ewc", "minegan", "ad
 #: (2e-2, 2e-3) 71, 81. At
 #: (2e-2, 2e-3) one of three seeds on 10 negatives later saturated to an all-white image (FD 2,091 from
 #: step 1,286 on: tanh has no gradient left there); at (1e-2, 2e-3) that seed got to FD 121 by step 38
-#: and ended at 104.
+#: and ended at 104. (These probes ran on the earlier dcgan-mnist, the same recipe without R1: FD 111 to
+#: held-out digits against 59 for the shipped one; benchmarks/transfer.py measures every rate on the shipped one.)
 DEFAULT_LR = {
     "scratch": (1e-3, 1e-3),
     "finetune": (1e-3, 1e-3),
