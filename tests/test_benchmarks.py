@@ -112,6 +112,30 @@ def test_committed_latent_prior_result_covers_twice_chapter_5_over_three_seeds()
         assert run["curve"][-1]["step"] == data["steps"] and len(run["curve"]) >= 8
 
 
+def test_r1_quick_runs_both_gammas(tmp_path):
+    """benchmarks/r1.py --quick: gamma 0 and 1, one seed, 20 steps, evaluated twice; R1 costs time per step."""
+    data = run_quick("r1.py", tmp_path / "r1.json")
+    assert data["command"].endswith("--quick") and data["steps"] == 20 and data["seeds"] == [0]
+    assert sorted(run["r1_gamma"] for run in data["runs"]) == [0.0, 1.0] and set(data["mean"]) == {"0", "1"}
+    for run in data["runs"]:
+        assert [p["step"] for p in run["curve"]] == [10, 20]
+        assert all(0 <= p["ratio"] and p["fd"] > 0 for p in run["curve"]) and 0 < run["share_real"] <= 1
+    assert all(v > 0 for v in data["seconds_per_step"].values())
+
+
+def test_committed_r1_result_is_chapter_5s_budget_over_three_seeds():
+    """The file chapter 5 reads: both arms over three seeds at the chapter's 6,000 steps, every 1,500."""
+    from gantutor.recipes import recipe
+
+    data = json.loads((ROOT / "benchmarks" / "results" / "r1.json").read_text())
+    assert not data["command"].endswith("--quick") and data["steps"] == recipe("chapter-5").steps
+    assert len(data["seeds"]) >= 3 and data["gammas"] == [0.0, 1.0]
+    assert data["gammas"][1] == recipe("dcgan-mnist").train.r1_gamma, "the shipped model's gamma is the one measured"
+    assert len(data["runs"]) == 2 * len(data["seeds"])
+    for run in data["runs"]:
+        assert [p["step"] for p in run["curve"]] == [1500, 3000, 4500, 6000]
+
+
 def load_levers_module():
     import importlib.util
 
