@@ -70,10 +70,11 @@ def disjoint_pair(second: str, n: int = 2000, split: str = "train") -> ImageDoma
 
 
 def coupled_trainer(second: str, shared_g: int = 3, shared_d: int = 2, base_width: int = 32, seed: int = 0,
-                    n: int = 2000, device=None, prior: dict | None = None):
+                    n: int = 2000, device=None, prior: dict | None = None, r1_gamma: float = 0.0):
     """A :class:`~gantutor.train.Trainer` of a coupled GAN for MNIST and ``second`` on :func:`disjoint_pair`,
     with :data:`TRAINING`'s settings and ``seed`` (the networks are built from it too); ``prior``: the
-    prior of z (default ``N(0, I)``; e.g. :data:`MIXTURE`), which the generator keeps."""
+    prior of z (default ``N(0, I)``; e.g. :data:`MIXTURE`), which the generator keeps; ``r1_gamma``:
+    chapter 5's R1 penalty on both discriminators (0: none, as in the chapter's live runs)."""
     from dataclasses import replace
 
     from .train import Trainer
@@ -81,7 +82,7 @@ def coupled_trainer(second: str, shared_g: int = 3, shared_d: int = 2, base_widt
     torch.manual_seed(seed)
     G = CoupledGenerator(shared=shared_g, base_width=base_width, prior=prior)
     D = CoupledDiscriminator(shared=shared_d, base_width=base_width)
-    return Trainer(G, D, disjoint_pair(second, n=n), replace(TRAINING, seed=seed), device=device, latent=G.prior)
+    return Trainer(G, D, disjoint_pair(second, n=n), replace(TRAINING, seed=seed, r1_gamma=r1_gamma), device=device, latent=G.prior)
 
 
 @torch.no_grad()

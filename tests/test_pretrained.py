@@ -131,3 +131,14 @@ def test_shipped_coupled_gans_load_and_match_their_recorded_correspondence():
         measured = coupled.correspondence(first, second, pair)
         assert abs(measured["label_agreement"] - quality["label_agreement"]) < 0.02, (name, measured, quality)
         assert measured["iou"] >= 2 * measured["shuffled_iou"], (name, measured)
+
+
+def test_rebuild_cogan_trains_with_its_r1_penalty_and_records_it(tmp_path):
+    from gantutor.pretrained.rebuild import COGAN_R1
+
+    entries = rebuild("cogan-negative", steps=2, out=tmp_path, device="cpu", progress=False)
+    entry = entries[0]
+    assert entry["steps"] == 2 and entry["training"]["settings"]["r1_gamma"] == COGAN_R1["cogan-negative"] == 1.0
+    assert set(COGAN_R1) == {"cogan-edges", "cogan-negative"}
+    assert 0 <= entry["quality"]["label_agreement"] <= 1 and "rendered_label_agreement" in entry["quality"]
+    assert verify(root=tmp_path) == {"cogan-negative": True}

@@ -35,7 +35,7 @@ from ..train import Callback, Trainer
 from . import ASSETS, FORMAT, MANIFEST, _check_name, _rebuild_command, _sha256, asset_dir, manifest
 
 __all__ = ["rebuild", "feature_accuracy", "gan_quality", "junk_images", "SNAPSHOT_STEPS", "FEATURE_STEPS", "COGAN_STEPS",
-           "COGAN_PRIORS"]
+           "COGAN_PRIORS", "COGAN_R1"]
 
 #: Steps of the ``dcgan-mnist`` run at which the raw generator is kept (``dcgan-mnist-snapshots``).
 SNAPSHOT_STEPS = (250, 500, 1000, 2000, 4000, 8000, 14000, 20000)
@@ -46,6 +46,9 @@ COGAN_STEPS = {"cogan-edges": 20000, "cogan-negative": 10000}  # outlines need t
 #: The prior of z of each shipped coupled GAN: the negatives pair draws z from chapter 5's mixture of
 #: 50 islands (chapter 8 compares both priors), the outlines pair from N(0, I) (None).
 COGAN_PRIORS = {"cogan-edges": None, "cogan-negative": MIXTURE}
+
+#: The weight of chapter 5's R1 penalty on the discriminators of each shipped coupled GAN.
+COGAN_R1 = {"cogan-edges": 1.0, "cogan-negative": 1.0}
 
 #: Training steps of the feature network.
 FEATURE_STEPS = 2000
@@ -233,7 +236,8 @@ def _rebuild_cogan(name: str, root: Path, steps: int, seed: int, device: torch.d
 
     second = {"cogan-edges": "mnist-edges", "cogan-negative": "mnist-negative"}[name]
     seed_everything(seed)
-    trainer = coupled.coupled_trainer(second, seed=seed, device=device, prior=COGAN_PRIORS[name])
+    trainer = coupled.coupled_trainer(second, seed=seed, device=device, prior=COGAN_PRIORS[name],
+                                      r1_gamma=COGAN_R1[name])
 
     class Progress(Callback):
         def on_step_end(self, t: Trainer) -> None:
@@ -257,8 +261,8 @@ def _rebuild_cogan(name: str, root: Path, steps: int, seed: int, device: torch.d
                               "discriminator": {"class": "CoupledDiscriminator", **trainer.discriminator.config}},
              "training": {"domains": ["mnist", second], "split": "train", "images": len(trainer.batches),
                           "source": "two disjoint halves of MNIST's train split (no pairs)",
-                          "settings": {k: getattr(coupled.TRAINING, k) for k in ("batch_size", "lr_g", "lr_d",
-                                                                                 "betas", "ema_decay")},
+                          "settings": {k: getattr(trainer.config, k) for k in ("batch_size", "lr_g", "lr_d", "betas",
+                                                                               "ema_decay", "r1_gamma")},
                           "generator_weights": f"EMA of G (decay {coupled.TRAINING.ema_decay})",
                           "latent_prior": ema.prior.describe()},
              "quality": quality}
