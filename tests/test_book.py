@@ -76,6 +76,11 @@ def test_notebook_conventions(notebook):
     first = markdown[0]["source"] if markdown else ""
     first = first if isinstance(first, str) else "".join(first)
     assert first.lstrip().startswith("# "), f"{notebook.name}: the first markdown cell should start with the title (# ...)"
+    if re.match(r"\d\d_", notebook.name):  # a chapter runs torch: one thread, as the tests run it (conftest.py)
+        code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+        assert "set_threads(" in code, (f"{notebook.name}: call gantutor.device.set_threads() in the import cell, as "
+                                        "every chapter does: with torch's default threads a busy 2-core machine "
+                                        "trains 4 to 40 times slower and `make book` gets other numbers than the tests")
 
 
 def test_landing_page_shows_the_measured_times(built_book):
