@@ -25,11 +25,11 @@ from torch import nn
 from .checks import whole_number
 from .data import ImageDomain, load_domain
 from .data.images import mnist_edges
-from .latent import MixturePrior
+from .latent import CodePrior, MixturePrior
 from .nets import CoupledDiscriminator, CoupledGenerator
 from .recipes import TrainConfig
 
-__all__ = ["CoupledGenerator", "CoupledDiscriminator", "PAIR_DOMAINS", "TRAINING", "MIXTURE", "disjoint_pair",
+__all__ = ["CoupledGenerator", "CoupledDiscriminator", "PAIR_DOMAINS", "TRAINING", "MIXTURE", "CODE", "disjoint_pair",
            "coupled_trainer", "pairs", "render", "foreground", "iou", "correspondence"]
 
 #: The second domains a coupled GAN pairs with MNIST, and how an MNIST image looks in each
@@ -43,6 +43,12 @@ TRAINING = TrainConfig(lr_g=5e-4, lr_d=5e-4, ema_decay=0.999)
 #: A prior of z for coupled GANs: chapter 5's mixture of 50 islands (DeLiGAN), which leaves fewer
 #: generated digits between two classes, and so fewer pairs whose digit can be read two ways.
 MIXTURE = MixturePrior(64, components=50).describe()
+
+#: A prior of z with InfoGAN's categorical code: 50 noise entries and a one-hot code of 50 values.
+#: Trained with ``info_weight > 0``, one code head on the discriminators' shared back must read the
+#: code in *both* domains, so both generators have to draw each code alike, and differently from
+#: every other code.
+CODE = CodePrior(100, categories=50).describe()
 
 
 def render(images: torch.Tensor, domain: str) -> torch.Tensor:
@@ -70,19 +76,27 @@ def disjoint_pair(second: str, n: int = 2000, split: str = "train") -> ImageDoma
 
 
 def coupled_trainer(second: str, shared_g: int = 3, shared_d: int = 2, base_width: int = 32, seed: int = 0,
-                    n: int = 2000, device=None, prior: dict | None = None, r1_gamma: float = 0.0):
+                    n: int = 2000, device=None, prior: dict | None = None, r1_gamma: float = 0.0,
+                    info_weight: float = 0.0):
     """A :class:`~gantutor.train.Trainer` of a coupled GAN for MNIST and ``second`` on :func:`disjoint_pair`,
-    with :data:`TRAINING`'s settings and ``seed`` (the networks are built from it too); ``prior``: the
-    prior of z (default ``N(0, I)``; e.g. :data:`MIXTURE`), which the generator keeps; ``r1_gamma``:
-    chapter 5's R1 penalty on both discriminators (0: none, as in the chapter's live runs)."""
-    from dataclasses import replace
+    with :data:`TRAINING`'s settings and ``seed`` (the networks are built from it too).
 
+    Args:
+        prior: the prior of z (default ``N(0, I)``; e.g. :data:`MIXTURE` or :data:`CODE`), which the
+            generator keeps; its ``latent_dim`` is the generator's.
+        r1_gamma: chapter 5's R1 penalty on both discriminators (0: none, as in the chapter's live runs).
+        info_weight: InfoGAN's information term (0: none); needs a :class:`~gantutor.latent.CodePrior`,
+            and gives the shared back of the discriminators a code head that reads its code in both domains.
+    """
     from .train import Trainer
 
+    latent_dim = prior["latent_dim"] if isinstance(prior, dict) and "latent_dim" in prior else 64
     torch.manual_seed(seed)
-    G = CoupledGenerator(shared=shared_g, base_width=base_width, prior=prior)
-    D = CoupledDiscriminator(shared=shared_d, base_width=base_width)
-    return Trainer(G, D, disjoint_pair(second, n=n), replace(TRAINING, seed=seed, r1_gamma=r1_gamma), device=device, latent=G.prior)
+    G = CoupledGenerator(shared=shared_g, latent_dim=latent_dim, base_width=base_width, prior=prior)
+    code_classes = getattr(G.prior, "categories", None) if info_weight else None
+    D = CoupledDiscriminator(shared=shared_d, base_width=base_width, code_classes=code_classes)
+    settings = TRAINING.replace(seed=seed, r1_gamma=r1_gamma, info_weight=info_weight)
+    return Trainer(G, D, disjoint_pair(second, n=n), settings, device=device, latent=G.prior)
 
 
 @torch.no_grad()

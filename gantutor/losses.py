@@ -21,7 +21,7 @@ import torch.nn.functional as F
 
 __all__ = ["GANLoss", "LOSSES", "get_loss", "bce_d_loss", "saturating_g_loss",
            "non_saturating_g_loss", "least_squares_d_loss", "least_squares_g_loss",
-           "hinge_d_loss", "hinge_g_loss", "r1_penalty", "f_constancy", "identity_loss", "total_variation", "cycle_loss"]
+           "hinge_d_loss", "hinge_g_loss", "r1_penalty", "info_loss", "f_constancy", "identity_loss", "total_variation", "cycle_loss"]
 
 
 def bce_d_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
@@ -102,6 +102,20 @@ def r1_penalty(real_logits: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
                          "real.requires_grad_(True) before computing real_logits from them")
     (grad,) = torch.autograd.grad(real_logits.sum(), real, create_graph=True)
     return grad.pow(2).flatten(1).sum(1).mean()
+
+
+def info_loss(code_logits: torch.Tensor, codes: torch.Tensor) -> torch.Tensor:
+    r"""InfoGAN's information term (Chen et al. 2016), without its weight: how badly the code head
+    :math:`Q` reads the categorical code :math:`c` back from the fakes,
+
+    .. math:: L_I = \mathbb E_{c, \varepsilon}\big[-\log Q(c \mid G(\varepsilon, c))\big]
+              = H(c) - \big(\text{a lower bound of } I(c; G(\varepsilon, c))\big)
+
+    the cross-entropy of ``code_logits (N, K)`` against ``codes (N,)``. D (which holds :math:`Q`)
+    and G both minimise it: :math:`Q` learns to read the code, G to draw it readably, which
+    maximises the bound on the mutual information between code and image.
+    """
+    return F.cross_entropy(code_logits, codes)
 
 
 # --------------------------------------------------------------------------- translation between domains

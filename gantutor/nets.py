@@ -431,16 +431,25 @@ class CoupledDiscriminator(nn.Module):
 
     ``forward(images, domains)``: each image goes through its domain's front blocks, then the shared back.
 
+    ``code_classes=K`` adds InfoGAN's code head (Chen et al. 2016): one linear read-out of the shared features
+    under the logit layer for both domains; ``forward(images, domains, code=True)`` then also returns its
+    ``(N, K)`` logits, which the Trainer asks for when ``info_weight > 0``.
+
     Args:
-        shared: how many of the last layers both discriminators use (0 .. all but the input block).
+        shared: how many of the last layers both discriminators use (0 .. all but the input block; >= 1 with a code head).
         base_width, image_size: as for :class:`~gantutor.nets.Discriminator`.
+        code_classes: values of the generator's categorical code (:class:`~gantutor.latent.CodePrior`), or ``None``.
     """
 
-    def __init__(self, shared: int = 2, base_width: int = 32, image_size: int = 28) -> None:
+    def __init__(self, shared: int = 2, base_width: int = 32, image_size: int = 28,
+                 code_classes: int | None = None) -> None:
         super().__init__()
         first = Discriminator(base_width=base_width, image_size=image_size)
         layers = list(first.blocks) + [first.head]
         self.shared = _check_shared(shared, len(layers) - 1, "CoupledDiscriminator")
+        self.code_classes = whole_number(code_classes, "code_classes", "CoupledDiscriminator", optional=True, minimum=2)
+        if code_classes is not None and self.shared < 1:
+            raise ValueError("a code head reads the features under the shared logit layer: pass shared >= 1")
         second = Discriminator(base_width=base_width, image_size=image_size)
         split = len(layers) - self.shared
         self.fronts = nn.ModuleList([nn.Sequential(*layers[:split]),
@@ -448,8 +457,11 @@ class CoupledDiscriminator(nn.Module):
         self.back = nn.Sequential(*layers[split:])
         self.channels, self.image_size, self.num_classes = 1, image_size, 2
         self.config = dict(shared=self.shared, base_width=base_width, image_size=image_size)
+        if code_classes is not None:  # the logit layer's window (k = s0), read out K times
+            self.code_head = nn.Conv2d(first.head.in_channels, code_classes, first.head.kernel_size).apply(dcgan_init)
+            self.config["code_classes"] = code_classes
 
-    def forward(self, images: torch.Tensor, domains: torch.Tensor) -> torch.Tensor:
+    def forward(self, images: torch.Tensor, domains: torch.Tensor, code: bool = False):
         expected = (1, self.image_size, self.image_size)
         if not isinstance(images, torch.Tensor) or images.ndim != 4 or tuple(images.shape[1:]) != expected:
             shape = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
@@ -464,7 +476,12 @@ class CoupledDiscriminator(nn.Module):
                 if h is None:
                     h = part.new_empty(len(images), *part.shape[1:])
                 h[chosen] = part
-        return self.back(h).flatten()
+        if not code:
+            return self.back(h).flatten()
+        if self.code_classes is None:
+            raise ValueError("this CoupledDiscriminator has no code head: build it with code_classes=K")
+        features = self.back[:-1](h)
+        return self.back[-1](features).flatten(), self.code_head(features).flatten(1)
 
 
 def _check_domains(domains, n: int, who: str) -> torch.Tensor:

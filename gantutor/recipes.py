@@ -60,6 +60,10 @@ class TrainConfig:
         r1_gamma: weight of the R1 penalty (Mescheder et al. 2018) added to D's loss:
             ``r1_gamma / 2`` times the mean squared norm of D's input gradient on the real images
             (:func:`gantutor.losses.r1_penalty`); ``0`` (the default) for none.
+        info_weight: weight of InfoGAN's information term (Chen et al. 2016,
+            :func:`gantutor.losses.info_loss`), added to D's loss and to G's: D's code head must read the
+            categorical code of a :class:`~gantutor.latent.CodePrior` back from the fakes, and G must
+            draw it readably; ``0`` (the default) for none.
         seed: seeds the data order, the noise, the fixed noise of snapshots and the evaluation noise.
     """
 
@@ -73,6 +77,7 @@ class TrainConfig:
     ema_decay: float | None = None
     ema_warmup: bool = False
     r1_gamma: float = 0.0
+    info_weight: float = 0.0
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -100,6 +105,10 @@ class TrainConfig:
         if isinstance(self.r1_gamma, bool) or not isinstance(self.r1_gamma, (int, float)) or not self.r1_gamma >= 0:
             raise ValueError(f"r1_gamma must be a number >= 0 (e.g. 1.0; 0 for no R1 penalty), got {self.r1_gamma!r}")
         set_("r1_gamma", float(self.r1_gamma))
+        if isinstance(self.info_weight, bool) or not isinstance(self.info_weight, (int, float)) or not self.info_weight >= 0:
+            raise ValueError(f"info_weight must be a number >= 0 (e.g. 1.0; 0 for no information term), "
+                             f"got {self.info_weight!r}")
+        set_("info_weight", float(self.info_weight))
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise ValueError(f"seed must be a non-negative int, got {self.seed!r}")
 

@@ -386,3 +386,76 @@ def test_translation_lab_shows_verdicts_and_filters_digits():
         lab.show(len(digits))
     with pytest.raises(ValueError, match="name: function"):
         TranslationLab({}, digits)
+
+
+def test_a_code_prior_puts_a_one_hot_code_after_the_noise():
+    from gantutor.latent import CodePrior, build_prior
+
+    prior = CodePrior(16, categories=5)
+    z = prior.sample(400, generator=torch.Generator().manual_seed(0))
+    assert z.shape == (400, 16)
+    codes = prior.code(z)
+    assert torch.equal(z[:, 11:], torch.nn.functional.one_hot(codes, 5).float())  # the code, one-hot, last
+    assert torch.bincount(codes, minlength=5).min() > 50  # every value drawn, about equally often
+    assert torch.equal(prior.code(prior.with_code(torch.zeros(3, 11), torch.tensor([4, 0, 2]))), torch.tensor([4, 0, 2]))
+    assert build_prior(prior.describe()).describe() == prior.describe() == {"name": "CodePrior", "latent_dim": 16,
+                                                                            "categories": 5}
+    with pytest.raises(ValueError, match="at least 2 categories"):
+        CodePrior(16, categories=1)
+    with pytest.raises(ValueError, match="leaves no noise"):
+        CodePrior(10, categories=10)
+    with pytest.raises(ValueError, match="codes must lie in 0..4"):
+        prior.with_code(torch.zeros(2, 11), torch.tensor([0, 5]))
+
+
+def test_the_code_head_reads_the_shared_features_of_both_domains():
+    D = coupled.CoupledDiscriminator(base_width=8, code_classes=7)
+    x, domains = torch.rand(4, 1, 28, 28) * 2 - 1, torch.tensor([0, 1, 1, 0])
+    D.eval()
+    logits, code_logits = D(x, domains, code=True)
+    assert code_logits.shape == (4, 7) and torch.equal(logits, D(x, domains))  # the verdict is unchanged
+    with torch.no_grad():  # one head on the shared back, under the logit layer, for both domains
+        assert torch.allclose(code_logits[1:3], D.code_head(D.back[:-1](D.fronts[1](x[1:3]))).flatten(1), atol=1e-6)
+    assert D.config["code_classes"] == 7 and "code_classes" not in coupled.CoupledDiscriminator(base_width=8).config
+    with pytest.raises(ValueError, match="no code head: build it with code_classes"):
+        coupled.CoupledDiscriminator(base_width=8)(x, domains, code=True)
+    with pytest.raises(ValueError, match="shared >= 1"):
+        coupled.CoupledDiscriminator(shared=0, code_classes=7)
+
+
+def test_info_weight_trains_g_and_the_code_head_to_read_the_code():
+    """InfoGAN's term: after a few steps the head reads the code of new fakes far better than chance;
+    info_weight=0 (the default) changes nothing, and a prior or a D without a code is refused."""
+    from gantutor.latent import CodePrior
+
+    prior = CodePrior(64, categories=4).describe()
+    trainer = coupled.coupled_trainer("mnist-negative", base_width=8, n=64, device="cpu", prior=prior, info_weight=1.0)
+    assert trainer.discriminator.code_classes == 4 and trainer.config.info_weight == 1.0
+
+    def read_share():
+        z = trainer.latent.sample(256, generator=torch.Generator().manual_seed(5))
+        domains = torch.arange(256) % 2
+        trainer.generator.eval(), trainer.discriminator.eval()
+        with torch.no_grad():
+            _, code_logits = trainer.discriminator(trainer.generator(z, domains), domains, code=True)
+        trainer.generator.train(), trainer.discriminator.train()
+        return float((code_logits.argmax(1) == trainer.latent.code(z)).float().mean())
+
+    before = read_share()
+    trainer.fit(60, progress=False)
+    assert read_share() >= max(0.6, before + 0.3), (before, read_share())
+    # without the term the same networks train exactly as before the term existed
+    a = coupled.coupled_trainer("mnist-negative", base_width=8, n=64, device="cpu")
+    torch.manual_seed(0)
+    b = Trainer(coupled.CoupledGenerator(base_width=8), coupled.CoupledDiscriminator(base_width=8),
+                coupled.disjoint_pair("mnist-negative", n=64), coupled.TRAINING, device="cpu")
+    a.fit(3, progress=False), b.fit(3, progress=False)
+    assert all(torch.equal(p, q) for p, q in zip(a.generator.parameters(), b.generator.parameters()))
+    with pytest.raises(ValueError, match="pass a prior with one .gantutor.latent.CodePrior.*StandardNormal"):
+        coupled.coupled_trainer("mnist-negative", base_width=8, n=64, device="cpu", info_weight=1.0)
+    with pytest.raises(ValueError, match="the code head reads None .build it with code_classes=4"):
+        Trainer(coupled.CoupledGenerator(base_width=8, prior=prior), coupled.CoupledDiscriminator(base_width=8),
+                coupled.disjoint_pair("mnist-negative", n=64), coupled.TRAINING.replace(info_weight=1.0),
+                device="cpu", latent=prior)
+    with pytest.raises(ValueError, match="info_weight must be a number >= 0"):
+        coupled.TRAINING.replace(info_weight=-1)

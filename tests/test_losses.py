@@ -88,3 +88,15 @@ def test_r1_penalty_is_the_squared_input_gradient():
     assert torch.allclose(grad, 4 * (w + 2 * x.detach()) / 4)
     with pytest.raises(ValueError, match="requires_grad_"):
         r1_penalty(logits.detach(), x.detach())
+
+
+def test_info_loss_is_the_cross_entropy_of_the_code():
+    from gantutor.losses import info_loss
+
+    logits = torch.tensor([[2.0, 0.0, -1.0], [0.0, 0.0, 0.0]])
+    codes = torch.tensor([0, 2])
+    by_hand = -(torch.log_softmax(logits, 1)[torch.arange(2), codes]).mean()
+    assert torch.allclose(info_loss(logits, codes), by_hand)
+    # a head that reads every code with certainty pays nothing; a uniform one pays log K (= H(c))
+    assert info_loss(torch.eye(3) * 50, torch.arange(3)) < 1e-6
+    assert torch.allclose(info_loss(torch.zeros(5, 4), torch.arange(5) % 4), torch.log(torch.tensor(4.0)))

@@ -9,6 +9,8 @@ loop of chapter 5, written out:
    :math:`L_D` from :mod:`gantutor.losses`; one optimiser step for D.
 2. **Part 2 -- update G**: the same fakes, now *not* detached, through the updated D;
    :math:`L_G`; one optimiser step for G. D's parameters do not collect gradients here.
+   With ``info_weight`` (InfoGAN), both losses also pay for a categorical code of z that D's
+   code head cannot read back from the fakes.
 3. Optionally an exponential moving average of G's weights (``ema_decay``), which
    gives smoother samples than the last iterate.
 
@@ -37,7 +39,7 @@ from ..batches import batches_for, data_tensor, describe_data, label_distributio
 from ..device import pick_device
 from ..distributed import processes
 from ..latent import StandardNormal, build_prior
-from ..losses import GANLoss, r1_penalty
+from ..losses import GANLoss, info_loss, r1_penalty
 from ..recipes import Recipe, TrainConfig, make_optimizer
 from .callbacks import Callback, Checkpoint, Snapshots, as_callback
 from .checkpoints import (CHECKPOINT_FORMAT, CheckpointError, describe_network, describe_run, load_checkpoint, restore,
@@ -71,7 +73,7 @@ class Trainer:
         config: the training settings (:class:`~gantutor.recipes.TrainConfig`; default: DCGAN's).
         **settings: any field of :class:`~gantutor.recipes.TrainConfig` (``loss``, ``batch_size``,
             ``lr_g``, ``lr_d``, ``betas``, ``optimizer``, ``d_steps``, ``ema_decay``, ``ema_warmup``, ``r1_gamma``,
-            ``seed``), overriding ``config``.
+            ``info_weight``, ``seed``), overriding ``config``.
         g_params, d_params: the parameters to train (default: all with ``requires_grad``);
             this is how transfer strategies freeze parts of a network.
         augment: a differentiable function applied to real and fake batches before D
@@ -115,6 +117,11 @@ class Trainer:
                              f"{self.latent_dim}: build the prior with latent_dim={self.latent_dim}")
         self.augment = augment
         self.num_classes = _num_classes(generator, discriminator)
+        code = (getattr(self.latent, "categories", None), getattr(discriminator, "code_classes", None))
+        if self.config.info_weight and (code[0] is None or code[0] != code[1]):
+            raise ValueError(f"info_weight > 0 trains InfoGAN's code: pass a prior with one (gantutor.latent.CodePrior) and "
+                             f"a discriminator whose code head reads as many values; the prior is {self.latent!r}, the "
+                             f"code head reads {code[1]} (build it with code_classes={code[0]})")
 
         self.data = data
         batches = batches_for(data, self.batch_size, self.seed, self.device, labelled=self.num_classes is not None)
@@ -261,14 +268,15 @@ class Trainer:
     def _g(net: nn.Module, z: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
         return net(z) if labels is None else net(z, labels)
 
-    def _d(self, x: torch.Tensor, net: nn.Module, labels: torch.Tensor | None) -> torch.Tensor:
+    def _d(self, x: torch.Tensor, net: nn.Module, labels: torch.Tensor | None, code: float = 0):
         x = self.augment(x) if self.augment is not None else x
-        return net(x) if labels is None else net(x, labels)
+        extra = {"code": True} if code else {}  # then D returns (logits, code_logits)
+        return net(x, **extra) if labels is None else net(x, labels, **extra)
 
     def step(self) -> dict[str, float]:
         """One training step: ``d_steps`` D updates, then one G update. Returns the step's record."""
         started = time.perf_counter()
-        generator, loss = self._g_forward, self.loss
+        generator, loss, info = self._g_forward, self.loss, self.config.info_weight
         # Part 1 -- update D on real and (detached) fake samples.
         for i in range(self.d_steps):
             real, real_labels, fake_labels = self.batches.next(), None, None
@@ -284,8 +292,10 @@ class Trainer:
             if self.config.r1_gamma:  # R1 differentiates D's verdict with respect to the real images
                 real = real.detach().requires_grad_(True)
             real_logits = self._d(real, self._d_forward, real_labels)
-            fake_logits = self._d(fake.detach(), self._d_forward, fake_labels)  # detach: D's loss must not reach G
-            d_loss = loss.d_loss(real_logits, fake_logits)
+            fake_logits = self._d(fake.detach(), self._d_forward, fake_labels, info)  # detach: D's loss must not reach G
+            if info:  # InfoGAN: D's code head learns to read z's code back from the fake
+                (fake_logits, code_logits), codes = fake_logits, self.latent.code(z)
+            d_loss = loss.d_loss(real_logits, fake_logits) + (info * info_loss(code_logits, codes) if info else 0)
             if self.config.r1_gamma:
                 d_loss = d_loss + 0.5 * self.config.r1_gamma * r1_penalty(real_logits, real)
             self.opt_d.zero_grad(set_to_none=True)
@@ -296,7 +306,10 @@ class Trainer:
         for p in self.d_params:
             p.requires_grad_(False)
         try:
-            g_loss = loss.g_loss(self._d(fake, self.discriminator, fake_labels))
+            verdict = self._d(fake, self.discriminator, fake_labels, info)
+            if info:  # and G learns to draw the code readably
+                verdict, code_logits = verdict
+            g_loss = loss.g_loss(verdict) + (info * info_loss(code_logits, codes) if info else 0)
             self.opt_g.zero_grad(set_to_none=True)
             g_loss.backward()
             self.opt_g.step()
