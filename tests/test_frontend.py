@@ -513,8 +513,11 @@ class Page:
             if not failing:
                 return now
             if time.monotonic() > deadline:
+                html = self.page.evaluate("(selector) => [...document.querySelectorAll(selector)]"
+                                          ".map(o => o.outerHTML).join('\\n')", self.frontend.output)
                 pytest.fail(f"{self.widget.name} in {self.frontend.name}, {what}: after {WAIT_S:.0f} s still not: "
-                            f"{'; '.join(failing)}.\ncounter {now.counter}, output text:\n{now.text[-1500:]}")
+                            f"{'; '.join(failing)}.\ncounter {now.counter}, output text:\n{now.text[-1500:]}\n"
+                            f"the output areas' HTML ends:\n{html[-2000:]}")
             time.sleep(0.25)
 
 
@@ -558,7 +561,18 @@ def exercise(context, server: Server, widget: Widget, log: list[str]) -> None:
             if number > 1:
                 view.mark()
             view.act(step.do)
-            now = view.wait_until(step.until, before, saved, what)
+            try:
+                now = view.wait_until(step.until, before, saved, what)
+            except pytest.fail.Exception as first:
+                if number > 1:
+                    raise
+                # Seen once on a fresh CI machine (classic Notebook, ToyGANLab, the other worker busy with the
+                # chapters): the first view never showed its status line. Run the cells once more, and say so;
+                # a widget that is broken fails the second time too.
+                log.append(f"  the first view did not appear: ran all cells again ({str(first)[:2000]})")
+                view.mark()
+                page.evaluate(server.frontend.run_all)
+                now = view.wait_until(step.until, before, saved, what)
             log.append(f"  {number}. {describe(step.do)}: counter {before.counter} -> {now.counter}; picture "
                        f"{(before.picture or '-')[:8]} -> {(now.picture or '-')[:8]}; "
                        f"{len(set(now.seen_pictures))} distinct pictures and {len(now.seen_texts)} texts shown meanwhile"
