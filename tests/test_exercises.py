@@ -337,3 +337,20 @@ def test_cycle_loss_check_recognises_the_usual_mistakes(capsys):
     assert_fails(out, "the loss of two random batches", "", "", hint="sum over all pixels")
     ok, out = verdict(capsys, ex.check_cycle_loss, lambda x, y: 1 / 0)
     assert not ok and "ZeroDivisionError" in out
+
+
+def test_info_loss_check_recognises_the_usual_mistakes(capsys):
+    import torch.nn.functional as F
+
+    ok, out = verdict(capsys, ex.check_info_loss, lambda logits, codes: F.cross_entropy(logits, codes))
+    assert ok, out
+    ok, out = verdict(capsys, ex.check_info_loss,
+                      lambda logits, codes: -logits.gather(1, codes[:, None]).mean())
+    assert not ok
+    assert_fails(out, "the term for random logits", "", "", hint="take log_softmax first")
+    ok, out = verdict(capsys, ex.check_info_loss, lambda logits, codes: -F.cross_entropy(logits, codes))
+    assert_fails(out, "the term for random logits", "", "", hint="the sign is flipped")
+    ok, out = verdict(capsys, ex.check_info_loss, lambda logits, codes: F.cross_entropy(logits, codes, reduction="sum"))
+    assert_fails(out, "the term for random logits", "", "", hint="sum over the batch")
+    ok, out = verdict(capsys, ex.check_info_loss, lambda logits, codes: 1 / 0)
+    assert not ok and "ZeroDivisionError" in out

@@ -8,7 +8,7 @@ One module per part of the book; all of them are importable from here:
 - :mod:`gantutor.exercises.networks` -- chapters 3 and 4 (the generator, the discriminator)
 - :mod:`gantutor.exercises.training` -- chapter 5 (a training step)
 - :mod:`gantutor.exercises.measuring` -- chapters 6 and 7 (distances, transfer strategies)
-- :mod:`gantutor.exercises.crossing` -- chapter 8 (shared layers, the cycle loss)
+- :mod:`gantutor.exercises.crossing` -- chapter 8 (shared layers, InfoGAN's information term, the cycle loss)
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Checks for chapter 8: sharing layers between two generators, and the cycle-consistency loss."""
+"""Checks for chapter 8: sharing layers between two generators, InfoGAN's information term, the cycle-consistency loss."""
 from __future__ import annotations
 
 from .verdict import Verdict, _call
@@ -73,4 +73,39 @@ def check_cycle_loss(function) -> bool:
     ran, zero = _call(v, "function(x, x)", function, x, x.clone())
     if ran:
         v.compare(abs(float(zero)) < 1e-9, "the loss when the image comes back unchanged", 0, f"{float(zero):.3g}")
+    return v.done()
+
+
+def check_info_loss(function) -> bool:
+    """Exercise: ``function(code_logits, codes) -> tensor``, InfoGAN's information term: the mean of
+    ``-log Q(c | x)``, the code head's cross-entropy on the codes that made the fakes."""
+    import torch
+
+    from ..losses import info_loss
+
+    v = Verdict("InfoGAN's information term")
+    g = torch.Generator().manual_seed(0)
+    logits, codes = torch.randn(6, 5, generator=g) * 2, torch.randint(5, (6,), generator=g)
+    ran, got = _call(v, "function(code_logits, codes)", function, logits, codes)
+    if not ran:
+        return v.done()
+    if not isinstance(got, torch.Tensor) or got.numel() != 1:
+        v.compare(False, "function(code_logits, codes)", "a one-number tensor", type(got).__name__)
+        return v.done()
+    got, want = float(got), float(info_loss(logits, codes))
+    picked = logits[torch.arange(6), codes]
+    hint = ""
+    if abs(got + float(picked.mean())) < 1e-5:
+        hint = "that is minus the code's raw logit; take log_softmax first, so the other codes count too"
+    elif abs(got - 6 * want) < 1e-4:
+        hint = "that is the sum over the batch; take the mean"
+    elif abs(got + want) < 1e-5:
+        hint = "the sign is flipped: the loss is -log Q(c | x), small when the head reads the code"
+    elif abs(got - float(-(torch.softmax(logits, 1)[torch.arange(6), codes]).mean())) < 1e-5:
+        hint = "that is minus the probability; take its logarithm (the cross-entropy)"
+    v.compare(abs(got - want) < 1e-5, "the term for random logits", f"{want:.6f}", f"{got:.6f}", hint)
+    sure = torch.nn.functional.one_hot(codes, 5).float() * 40
+    ran, low = _call(v, "function(confident_logits, codes)", function, sure, codes)
+    if ran:
+        v.compare(abs(float(low)) < 1e-6, "the term when the head reads every code with certainty", 0, f"{float(low):.3g}")
     return v.done()
