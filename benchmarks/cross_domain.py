@@ -9,7 +9,12 @@ The protocol (chapter 8 explains each number):
 - **coupled GANs** (:mod:`gantutor.coupled`) on MNIST + outlines and MNIST + negatives, trained
   on disjoint halves of the digits, with 0 to 3 shared generator layers (the discriminators
   share their last 2), and with 3 shared layers also with z from chapter 5's mixture of 50
-  islands (:data:`gantutor.coupled.MIXTURE`, arm ``variant: mixture``): on 1,000 pairs
+  islands (:data:`gantutor.coupled.MIXTURE`, arm ``variant: mixture``); then, all with chapter 5's
+  R1 penalty (gamma 1) as the shipped models train: z ~ N(0, I) with 3 shared layers (``variant:
+  r1``), InfoGAN's categorical code (:data:`gantutor.coupled.CODE`, 50 values) and its information
+  term, read by one code head on the discriminators' shared back, with 3 and with 0 shared layers
+  (``variant: code``), and the same z without the information term (``variant: code_no_info``,
+  3 shared layers): on 1,000 pairs
   ``(G(z, 0), G(z, 1))``, the label agreement of the feature network and the foreground IoU,
   each next to the same figure for shuffled pairs, and the share of the MNIST images the feature
   network is sure of (p >= 0.9);
@@ -54,6 +59,13 @@ DTN_VARIANTS = {"full": {}, "source_f": {"f": {"rounds": 0}}, "long_f": {"f": {"
                 "f_labels_no_identity": {"decoder": "cgan-mnist", "labels": "f", "loss": {"beta": 0.0}}}
 
 
+# The coupled GANs' variants beside the plain one (z ~ N(0, I), no R1): their prior (a name in
+# gantutor.coupled), R1's gamma and the weight of InfoGAN's information term.
+COGAN_VARIANTS = {"mixture": {"prior": "MIXTURE"}, "r1": {"r1_gamma": 1.0},
+                  "code": {"prior": "CODE", "r1_gamma": 1.0, "info_weight": 1.0},
+                  "code_no_info": {"prior": "CODE", "r1_gamma": 1.0}}
+
+
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--methods", nargs="+", default=["cogan", "dtn", "cyclegan"], choices=["cogan", "dtn", "cyclegan"])
     parser.add_argument("--pairs", nargs="+", default=["mnist-edges", "mnist-negative"])
@@ -61,6 +73,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cogan-steps", type=int, default=2000)
     parser.add_argument("--mixture-shared", nargs="*", type=int, default=[3],
                         help="shared G layers also trained with z from the mixture prior (CoGAN)")
+    parser.add_argument("--r1-shared", nargs="*", type=int, default=[3],
+                        help="shared G layers also trained with R1 (gamma 1), z ~ N(0, I) (CoGAN)")
+    parser.add_argument("--code-shared", nargs="*", type=int, default=[3, 0],
+                        help="shared G layers also trained with R1, InfoGAN's code and its information term (CoGAN)")
+    parser.add_argument("--code-no-info-shared", nargs="*", type=int, default=[3],
+                        help="shared G layers also trained with R1 and the code in z but no information term (CoGAN)")
     parser.add_argument("--dtn-variants", nargs="+", default=list(DTN_VARIANTS), choices=list(DTN_VARIANTS))
     parser.add_argument("--dtn-steps", type=int, default=1000)
     parser.add_argument("--cycle-steps", type=int, default=1500)
@@ -77,14 +95,15 @@ def parse(bench) -> argparse.Namespace:
     args = bench.args
     if args.quick:
         args.pairs, args.shared, args.seeds, args.pairs_n = ["mnist-negative"], [0, 3], [0], 200
-        args.mixture_shared = [3]
+        args.mixture_shared, args.r1_shared, args.code_shared, args.code_no_info_shared = [3], [3], [3], [3]
         args.cogan_steps, args.dtn_steps, args.cycle_steps, args.classifier_steps = 20, 10, 5, 20
         args.self_train_rounds = 1
     if min(args.cogan_steps, args.dtn_steps, args.cycle_steps, args.workers, args.classifier_steps) < 1:
         bench.parser.error("steps and workers must be positive")
     if args.self_train_rounds < 0:
         bench.parser.error("--self-train-rounds must be 0 or more")
-    if any(not 0 <= s <= 3 for s in args.shared + args.mixture_shared):
+    if any(not 0 <= s <= 3 for s in args.shared + args.mixture_shared + args.r1_shared + args.code_shared
+           + args.code_no_info_shared):
         bench.parser.error("--shared takes layer counts from 0 to 3")
     return args
 
@@ -95,8 +114,10 @@ def jobs(args: argparse.Namespace) -> list[dict]:
         if "cogan" in args.methods:
             out += [{"method": "cogan", "pair": pair, "shared_g": s, "seed": seed, "steps": args.cogan_steps,
                      "n": args.pairs_n} for pair in args.pairs for s in args.shared]
-            out += [{"method": "cogan", "pair": pair, "shared_g": s, "variant": "mixture", "seed": seed,
-                     "steps": args.cogan_steps, "n": args.pairs_n} for pair in args.pairs for s in args.mixture_shared]
+            for variant in COGAN_VARIANTS:
+                out += [{"method": "cogan", "pair": pair, "shared_g": s, "variant": variant, "seed": seed,
+                         "steps": args.cogan_steps, "n": args.pairs_n}
+                        for pair in args.pairs for s in getattr(args, f"{variant}_shared")]
         if "dtn" in args.methods:
             for v in args.dtn_variants:
                 recipe = DTN_VARIANTS[v].get("f", {})
@@ -127,9 +148,10 @@ def run_one(job: dict, threads: int | None = None) -> dict:
     if job["method"] == "cogan":
         from gantutor.metrics import confident_share
 
-        prior = coupled.MIXTURE if job.get("variant") == "mixture" else None
+        variant = COGAN_VARIANTS.get(job.get("variant"), {})
         trainer = coupled.coupled_trainer(job["pair"], shared_g=job["shared_g"], seed=job["seed"], device="cpu",
-                                          prior=prior)
+                                          prior=getattr(coupled, variant.get("prior", ""), None),
+                                          r1_gamma=variant.get("r1_gamma", 0.0), info_weight=variant.get("info_weight", 0.0))
         trainer.fit(job["steps"], progress=False)
         first, second = coupled.pairs(trainer.ema_generator, job["n"], seed=1)
         record.update(coupled.correspondence(first, second, job["pair"]))
@@ -201,7 +223,8 @@ def summarise(records: list[dict]) -> tuple[list[dict], list[str]]:
     headlines = []
     for arm in arms:
         if arm["method"] == "cogan":
-            prior = " (mixture prior)" if arm.get("variant") == "mixture" else ""
+            prior = {"mixture": " (mixture prior)", "r1": " (R1)", "code": " (R1, InfoGAN code)",
+                     "code_no_info": " (R1, code in z, no information term)"}.get(arm.get("variant"), "")
             headlines.append(f"CoGAN {arm['pair']} with {arm['shared_g']} shared G layers{prior}: label agreement "
                              f"{arm['label_agreement'][0]:.3f} ± {arm['label_agreement'][1]:.3f} (shuffled "
                              f"{arm['shuffled_label_agreement'][0]:.3f}), IoU {arm['iou'][0]:.3f} (shuffled "
@@ -230,7 +253,8 @@ def main(argv=None) -> int:
 
     records = bench.run_jobs(jobs(args), key, run_one, args.workers, args.resume, show)
     arms, headlines = summarise(records)
-    settings = {name: getattr(args, name) for name in ("methods", "pairs", "shared", "mixture_shared", "cogan_steps",
+    settings = {name: getattr(args, name) for name in ("methods", "pairs", "shared", "mixture_shared", "r1_shared", "code_shared",
+                                                       "code_no_info_shared", "cogan_steps",
                                                        "dtn_variants",
                                                        "dtn_steps", "cycle_steps", "classifier_steps",
                                                        "self_train_rounds", "pairs_n",

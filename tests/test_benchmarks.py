@@ -180,17 +180,18 @@ def test_committed_levers_result_gives_every_recipe_its_120_s_of_steps():
 
 
 def test_cross_domain_quick_runs_end_to_end(tmp_path):
-    """benchmarks/cross_domain.py --quick: CoGAN (0 and 3 shared layers, and 3 with the mixture prior), eleven DTN
-    variants, CycleGAN, one seed."""
+    """benchmarks/cross_domain.py --quick: CoGAN (0 and 3 shared layers, and 3 with the mixture prior, with R1, with
+    R1 and the InfoGAN code, and with R1 and the code but no information term), eleven DTN variants, CycleGAN, one seed."""
     data = run_quick("cross_domain.py", tmp_path / "cross_domain.json")
     methods = sorted(a["method"] for a in data["arms"])
-    assert methods == ["cogan"] * 3 + ["cyclegan"] + ["dtn"] * 11
+    assert methods == ["cogan"] * 6 + ["cyclegan"] + ["dtn"] * 11
     cogan = {(a["shared_g"], a.get("variant")): a for a in data["arms"] if a["method"] == "cogan"}
-    assert sorted(cogan, key=str) == sorted([(0, None), (3, None), (3, "mixture")], key=str)
+    assert sorted(cogan, key=str) == sorted([(0, None), (3, None), (3, "mixture"), (3, "r1"), (3, "code"),
+                                             (3, "code_no_info")], key=str)
     assert all(0 <= a["sure_first"][0] <= 1 and "rendered_label_agreement" in a for a in cogan.values())
     assert data["baselines"]["source_only"]["in_domain"] < 0.05 and data["baselines"]["chance"] == 0.1
-    assert len((tmp_path / "cross_domain.runs.jsonl").read_text().splitlines()) == 15
-    assert len(data["headlines"]) == 15
+    assert len((tmp_path / "cross_domain.runs.jsonl").read_text().splitlines()) == 18
+    assert len(data["headlines"]) == 18
     f_of = {a["variant"]: (a["self_train_rounds"], a["classifier_steps"], a["robust"]) for a in data["arms"] if a["method"] == "dtn"}
     assert f_of == {"full": (1, 20, 0.0), "source_f": (0, 20, 0.0), "long_f": (0, 40, 0.0), "robust_f": (0, 40, 0.1),
                     "no_constancy": (1, 20, 0.0), "no_identity": (1, 20, 0.0),
@@ -201,7 +202,12 @@ def test_cross_domain_quick_runs_end_to_end(tmp_path):
 def test_committed_cross_domain_result_is_the_full_measurement():
     data = json.loads((ROOT / "benchmarks" / "results" / "cross_domain.json").read_text())
     assert data["quick"] is False and data["settings"]["seeds"] == [0, 1, 2]
-    assert len(data["arms"]) == 2 * 4 + 2 + 11 + 1 and all(len(a["seeds"]) == 3 for a in data["arms"])
+    assert len(data["arms"]) == 2 * 4 + 2 * 5 + 11 + 1 and all(len(a["seeds"]) == 3 for a in data["arms"])
+    code = {(a["pair"], a["shared_g"]) for a in data["arms"] if a.get("variant") == "code"}
+    assert code == {(pair, s) for pair in ("mnist-edges", "mnist-negative") for s in (0, 3)}, code
+    for variant in ("r1", "code_no_info"):
+        control = {(a["pair"], a["shared_g"]) for a in data["arms"] if a.get("variant") == variant}
+        assert control == {("mnist-edges", 3), ("mnist-negative", 3)}, (variant, control)
     mixture = [a for a in data["arms"] if a.get("variant") == "mixture"]
     assert sorted(a["pair"] for a in mixture) == ["mnist-edges", "mnist-negative"] and all(a["shared_g"] == 3 for a in mixture)
     assert data["settings"]["self_train_rounds"] == 3
