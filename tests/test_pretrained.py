@@ -133,12 +133,16 @@ def test_shipped_coupled_gans_load_and_match_their_recorded_correspondence():
         assert measured["iou"] >= 2 * measured["shuffled_iou"], (name, measured)
 
 
-def test_rebuild_cogan_trains_with_its_r1_penalty_and_records_it(tmp_path):
-    from gantutor.pretrained.rebuild import COGAN_R1
+def test_rebuild_cogan_trains_with_its_r1_penalty_and_code_and_records_them(tmp_path):
+    from gantutor.latent import CodePrior
+    from gantutor.pretrained.rebuild import COGAN_INFO, COGAN_R1
 
     entries = rebuild("cogan-negative", steps=2, out=tmp_path, device="cpu", progress=False)
     entry = entries[0]
     assert entry["steps"] == 2 and entry["training"]["settings"]["r1_gamma"] == COGAN_R1["cogan-negative"] == 1.0
-    assert set(COGAN_R1) == {"cogan-edges", "cogan-negative"}
+    assert entry["training"]["settings"]["info_weight"] == COGAN_INFO["cogan-negative"] == 1.0
+    assert entry["training"]["latent_prior"] == {"name": "CodePrior", "latent_dim": 100, "categories": 50}
+    assert set(COGAN_R1) == set(COGAN_INFO) == {"cogan-edges", "cogan-negative"}
+    assert isinstance(load("cogan-negative", root=tmp_path).prior, CodePrior)
     assert 0 <= entry["quality"]["label_agreement"] <= 1 and "rendered_label_agreement" in entry["quality"]
     assert verify(root=tmp_path) == {"cogan-negative": True}

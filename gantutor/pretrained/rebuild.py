@@ -23,7 +23,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from ..coupled import MIXTURE
+from ..coupled import CODE
 from ..data import load_domain
 from ..data.images import jitter
 from ..device import describe_machine, pick_device, seed_everything
@@ -35,7 +35,7 @@ from ..train import Callback, Trainer
 from . import ASSETS, FORMAT, MANIFEST, _check_name, _rebuild_command, _sha256, asset_dir, manifest
 
 __all__ = ["rebuild", "feature_accuracy", "gan_quality", "junk_images", "SNAPSHOT_STEPS", "FEATURE_STEPS", "COGAN_STEPS",
-           "COGAN_PRIORS", "COGAN_R1"]
+           "COGAN_PRIORS", "COGAN_R1", "COGAN_INFO"]
 
 #: Steps of the ``dcgan-mnist`` run at which the raw generator is kept (``dcgan-mnist-snapshots``).
 SNAPSHOT_STEPS = (250, 500, 1000, 2000, 4000, 8000, 14000, 20000)
@@ -43,12 +43,15 @@ SNAPSHOT_STEPS = (250, 500, 1000, 2000, 4000, 8000, 14000, 20000)
 #: Training steps of the shipped coupled GANs (chapter 8).
 COGAN_STEPS = {"cogan-edges": 20000, "cogan-negative": 10000}  # outlines need the longer run
 
-#: The prior of z of each shipped coupled GAN: the negatives pair draws z from chapter 5's mixture of
-#: 50 islands (chapter 8 compares both priors), the outlines pair from N(0, I) (None).
-COGAN_PRIORS = {"cogan-edges": None, "cogan-negative": MIXTURE}
+#: The prior of z of each shipped coupled GAN: InfoGAN's code prior (50 values; chapter 8 compares it
+#: with N(0, I) and chapter 5's mixture of islands).
+COGAN_PRIORS = {"cogan-edges": CODE, "cogan-negative": CODE}
 
 #: The weight of chapter 5's R1 penalty on the discriminators of each shipped coupled GAN.
 COGAN_R1 = {"cogan-edges": 1.0, "cogan-negative": 1.0}
+
+#: The weight of InfoGAN's information term (0: none) of each shipped coupled GAN.
+COGAN_INFO = {"cogan-edges": 1.0, "cogan-negative": 1.0}
 
 #: Training steps of the feature network.
 FEATURE_STEPS = 2000
@@ -237,7 +240,7 @@ def _rebuild_cogan(name: str, root: Path, steps: int, seed: int, device: torch.d
     second = {"cogan-edges": "mnist-edges", "cogan-negative": "mnist-negative"}[name]
     seed_everything(seed)
     trainer = coupled.coupled_trainer(second, seed=seed, device=device, prior=COGAN_PRIORS[name],
-                                      r1_gamma=COGAN_R1[name])
+                                      r1_gamma=COGAN_R1[name], info_weight=COGAN_INFO[name])
 
     class Progress(Callback):
         def on_step_end(self, t: Trainer) -> None:
@@ -262,7 +265,8 @@ def _rebuild_cogan(name: str, root: Path, steps: int, seed: int, device: torch.d
              "training": {"domains": ["mnist", second], "split": "train", "images": len(trainer.batches),
                           "source": "two disjoint halves of MNIST's train split (no pairs)",
                           "settings": {k: getattr(trainer.config, k) for k in ("batch_size", "lr_g", "lr_d", "betas",
-                                                                               "ema_decay", "r1_gamma")},
+                                                                               "ema_decay", "r1_gamma",
+                                                                               "info_weight")},
                           "generator_weights": f"EMA of G (decay {coupled.TRAINING.ema_decay})",
                           "latent_prior": ema.prior.describe()},
              "quality": quality}
